@@ -1,0 +1,244 @@
+//! # sluice-sdk: write a sluice plugin in plain Rust
+//!
+//! A sluice plugin is a WebAssembly component (`wasm32-wasip2`) implementing one of four
+//! worlds of the WIT package in `wit/plugin.wit`: **source**, **transform**, **validator** or
+//! **matcher**. With this crate an author writes no WIT glue: implement one trait and invoke
+//! one macro.
+//!
+//! | kind | trait | macro |
+//! |---|---|---|
+//! | bytes of a file → rows | [`Source`] | [`export_source!`] |
+//! | rows → rows | [`Transform`] | [`export_transform!`] |
+//! | rows → verdicts | [`Validator`] | [`export_validator!`] |
+//! | records → keys, scores | [`Matcher`] | [`export_matcher!`] |
+//!
+//! ```ignore
+//! use sluice_sdk::*;
+//!
+//! pub struct NeedsEmail { email: Option<u32> }
+//!
+//! impl Validator for NeedsEmail {
+//!     fn describe() -> PluginInfo {
+//!         PluginInfo::new("needs-email", env!("CARGO_PKG_VERSION"), Kind::Validator,
+//!                         "Rejects rows without an email", vec![])
+//!     }
+//!     fn prepare(columns: &[String], _: &Params, _: &Context) -> Result<(Self, ValidatorPlan), Error> {
+//!         let email = column_index(columns, "Primary Email");
+//!         Ok((Self { email }, ValidatorPlan { reads: email.into_iter().collect(), warnings: vec![] }))
+//!     }
+//!     fn validate(&mut self, rows: &Batch, out: &mut Vec<RowVerdict>) -> Result<(), Error> {
+//!         for row in rows.iter().filter(|r| r.get(0).is_empty()) {
+//!             out.push(RowVerdict { index: row.index() as u32,
+//!                                   verdict: Verdict::Reject(vec!["missing Primary Email".into()]) });
+//!         }
+//!         Ok(())
+//!     }
+//! }
+//!
+//! #[cfg(target_family = "wasm")]
+//! sluice_sdk::export_validator!(NeedsEmail);
+//! ```
+//!
+//! Batches hold only the columns a stage asked for in its plan (`reads`), in that order, so
+//! column 0 above is "Primary Email". Cells are borrowed `&str`s out of one packed buffer.
+//!
+//! **Testing**: with the `testing` feature, [`testing`] runs the same trait impl natively on
+//! TOML case files, so `cargo test` needs no wasm toolchain.
+//!
+//! **What a plugin must not do**: it gets no filesystem, network, clock or environment; it
+//! must be a pure function of its parameters and input. Row problems are verdicts, never
+//! panics: a panic is a fault that stops the import of the file.
+
+// The generated bindings name their runtime by this crate's public path, which must also
+// resolve inside the crate.
+extern crate self as sluice_sdk;
+
+mod batch;
+mod types;
+
+#[cfg(feature = "guest")]
+#[doc(hidden)]
+pub mod guest;
+#[cfg(feature = "testing")]
+pub mod testing;
+
+#[cfg(feature = "guest")]
+#[doc(hidden)]
+pub use wit_bindgen as __wit_bindgen;
+
+pub use batch::{Batch, LayoutError, Packed, Row};
+pub use types::*;
+
+/// Rows completed by one step of a [`Source`].
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SourceOutput {
+    /// The header, set by the step that read it.
+    pub columns: Option<Vec<String>>,
+    /// Rows as wide as the header.
+    pub rows: Batch,
+    /// Rows that do not fit the header.
+    pub rejects: Vec<SourceReject>,
+    /// File-level notes for the user.
+    pub warnings: Vec<String>,
+}
+
+impl SourceOutput {
+    /// An empty output for rows of `width` columns.
+    #[must_use]
+    pub fn new(width: usize) -> Self {
+        Self {
+            rows: Batch::new(width),
+            ..Self::default()
+        }
+    }
+
+    /// Records the header; rows pushed afterwards have its width.
+    pub fn set_columns(&mut self, columns: Vec<String>) {
+        if self.rows.is_empty() {
+            self.rows = Batch::new(columns.len());
+        }
+        self.columns = Some(columns);
+    }
+}
+
+/// What a [`Transform`] returns for one batch.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TransformOutput {
+    /// One row per input row holding the computed columns, in plan order.
+    pub values: Batch,
+    /// Rows to flag or reject.
+    pub verdicts: Vec<RowVerdict>,
+}
+
+/// Reads one input file. The host pushes the file in chunks of bytes, then calls `finish`.
+pub trait Source: Sized + 'static {
+    /// Name, version, kind and parameters.
+    fn describe() -> PluginInfo;
+    /// Starts reading a file; returns the reader and warnings.
+    fn open(params: &Params, ctx: &Context) -> Result<(Self, Vec<String>), Error>;
+    /// Consumes the next chunk; pushes completed rows (and the header, once) into `out`.
+    fn push(&mut self, chunk: &[u8], out: &mut SourceOutput) -> Result<(), Error>;
+    /// The file has ended: pushes the last rows, or fails if the file is unreadable.
+    fn finish(&mut self, out: &mut SourceOutput) -> Result<(), Error>;
+}
+
+/// Rewrites rows. Everything that depends only on the header goes into the plan
+/// ([`TransformPlan`]), which the host applies itself; `process` computes only the columns
+/// marked [`ColumnSource::Computed`].
+pub trait Transform: Sized + 'static {
+    /// Name, version, kind and parameters.
+    fn describe() -> PluginInfo;
+    /// Plans the output columns from the header.
+    fn prepare(
+        columns: &[String],
+        params: &Params,
+        ctx: &Context,
+    ) -> Result<(Self, TransformPlan), Error>;
+    /// Computes the computed columns of a batch holding the plan's `reads` columns.
+    fn process(&mut self, rows: &Batch, out: &mut TransformOutput) -> Result<(), Error> {
+        let _ = (rows, out);
+        Ok(())
+    }
+}
+
+/// Judges rows.
+pub trait Validator: Sized + 'static {
+    /// Name, version, kind and parameters.
+    fn describe() -> PluginInfo;
+    /// Plans from the header: which columns to read.
+    fn prepare(
+        columns: &[String],
+        params: &Params,
+        ctx: &Context,
+    ) -> Result<(Self, ValidatorPlan), Error>;
+    /// Pushes a verdict for each row of `rows` that is not ok.
+    fn validate(&mut self, rows: &Batch, out: &mut Vec<RowVerdict>) -> Result<(), Error>;
+}
+
+/// Finds the stored contact a record belongs to. Records and candidates are [`Contact`]s
+/// (columns in [`CONTACT_FIELDS`] order); the host retrieves candidates by blocking key.
+pub trait Matcher: Sized + 'static {
+    /// Name, version, kind and parameters.
+    fn describe() -> PluginInfo;
+    /// Checks parameters and the pipeline's columns; returns warnings.
+    fn prepare(
+        columns: &[String],
+        params: &Params,
+        ctx: &Context,
+    ) -> Result<(Self, Vec<String>), Error>;
+    /// Pushes the blocking keys of `record`: records sharing a key are compared.
+    fn keys(&mut self, record: Contact<'_>, out: &mut Vec<String>);
+    /// How well `record` matches `candidate`; `None` when they certainly differ.
+    fn score(&mut self, record: Contact<'_>, candidate: Contact<'_>) -> Option<Score>;
+}
+
+/// A score for candidate `contact` of record `index`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct IndexedScore {
+    /// The record's index in its batch.
+    pub index: u32,
+    /// The candidate's store id.
+    pub contact: i64,
+    /// The matcher's judgement.
+    pub score: Score,
+}
+
+/// Runs [`Matcher::keys`] over a batch: per-record key ends and the packed keys.
+#[doc(hidden)]
+pub fn matcher_keys<M: Matcher>(matcher: &mut M, records: &Batch) -> (Vec<u32>, Packed) {
+    let mut ends = Vec::with_capacity(records.len());
+    let mut packed = Packed::default();
+    let mut keys = Vec::new();
+    for record in records.iter() {
+        keys.clear();
+        matcher.keys(Contact(record), &mut keys);
+        for key in &keys {
+            packed.push(key);
+        }
+        ends.push(u32::try_from(packed.len()).unwrap_or(u32::MAX));
+    }
+    (ends, packed)
+}
+
+/// Runs [`Matcher::score`] over each record's candidates.
+#[doc(hidden)]
+pub fn matcher_scores<M: Matcher>(
+    matcher: &mut M,
+    records: &Batch,
+    ends: &[u32],
+    ids: &[i64],
+    contacts: &Batch,
+) -> Result<Vec<IndexedScore>, Error> {
+    if ends.len() != records.len() || ids.len() != contacts.len() {
+        return Err(Error::Other(
+            "host sent candidates that do not fit the records".into(),
+        ));
+    }
+    let mut scores = Vec::new();
+    let mut start = 0usize;
+    for (record, &end) in records.iter().zip(ends) {
+        let end = (end as usize).min(ids.len());
+        for c in start..end {
+            if let Some(score) = matcher.score(Contact(record), Contact(contacts.row(c))) {
+                let contact = ids.get(c).copied().unwrap_or_default();
+                let index = u32::try_from(record.index()).unwrap_or(u32::MAX);
+                scores.push(IndexedScore {
+                    index,
+                    contact,
+                    score,
+                });
+            }
+        }
+        start = end.max(start);
+    }
+    Ok(scores)
+}
+
+/// The index of the column named `name` (compared trimmed and case-insensitively).
+#[must_use]
+pub fn column_index(columns: &[String], name: &str) -> Option<u32> {
+    columns
+        .iter()
+        .position(|c| c.trim().eq_ignore_ascii_case(name))
+        .and_then(|i| u32::try_from(i).ok())
+}
