@@ -219,6 +219,17 @@ impl Batch {
     pub fn text_len(&self) -> usize {
         self.cells.text_len()
     }
+
+    /// The batch holding only `columns` (by index, in that order) of each row: what a stage
+    /// that declared these columns receives.
+    #[must_use]
+    pub fn project(&self, columns: &[u32]) -> Batch {
+        let mut out = Batch::with_capacity(columns.len(), self.len(), self.text_len());
+        for row in self.iter() {
+            out.push_row(row.number(), columns.iter().map(|&c| row.get(c as usize)));
+        }
+        out
+    }
 }
 
 /// One row of a [`Batch`].

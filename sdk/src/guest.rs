@@ -237,7 +237,7 @@ impl<T: Source> bindings::source::Guest for SourceAdapter<T> {
         info_to_wit(T::describe())
     }
 
-    fn open(params: Vec<wit::Param>, ctx: wit::Context) -> Result<Vec<String>, wit::Error> {
+    fn start(params: Vec<wit::Param>, ctx: wit::Context) -> Result<Vec<String>, wit::Error> {
         let (plugin, warnings) =
             T::open(&params_from_wit(params), &context_from_wit(ctx)).map_err(error_to_wit)?;
         install(SourceState { plugin, width: 0 });
@@ -249,7 +249,7 @@ impl<T: Source> bindings::source::Guest for SourceAdapter<T> {
     }
 
     fn finish() -> Result<bindings::source::SourceOutput, wit::Error> {
-        source_step::<T>(|plugin, out| plugin.finish(out))
+        source_step::<T>(T::finish)
     }
 }
 
@@ -419,10 +419,8 @@ impl<T: Matcher> bindings::matcher::Guest for MatcherAdapter<T> {
 
 /// Exports a [`Source`](crate::Source) implementation as this component's `source` world.
 ///
-/// ```ignore
-/// #[cfg(target_family = "wasm")]
-/// sluice_sdk::export_source!(MySource);
-/// ```
+/// Invoke it once, at the crate root, only when compiling to wasm, so the crate also builds
+/// natively for its tests: `#[cfg(target_family = "wasm")] sluice_sdk::export_source!(MySource);`.
 #[macro_export]
 macro_rules! export_source {
     ($ty:ty) => {

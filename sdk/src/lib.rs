@@ -12,7 +12,7 @@
 //! | rows → verdicts | [`Validator`] | [`export_validator!`] |
 //! | records → keys, scores | [`Matcher`] | [`export_matcher!`] |
 //!
-//! ```ignore
+//! ```rust
 //! use sluice_sdk::*;
 //!
 //! pub struct NeedsEmail { email: Option<u32> }

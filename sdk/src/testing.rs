@@ -32,8 +32,8 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use crate::{
-    Batch, CONTACT_FIELDS, ColumnSource, Context, Error, Matcher, ParamValue, Params, Source,
-    SourceOutput, Transform, TransformOutput, Validator, Verdict,
+    Batch, CONTACT_FIELDS, Context, Error, Matcher, ParamValue, Params, Source, SourceOutput,
+    Transform, TransformOutput, Validator, Verdict,
 };
 
 /// One test case, as read from a TOML file.
@@ -377,7 +377,7 @@ fn decode_hex(hex: &str) -> Result<Vec<u8>, String> {
         .collect()
 }
 
-fn err(e: Error) -> String {
+fn err(e: &Error) -> String {
     e.to_string()
 }
 
@@ -402,11 +402,13 @@ fn batch_rows(batch: &Batch) -> Vec<Vec<String>> {
 /// Runs a validator natively on a case.
 pub fn run_validator<T: Validator>(case: &Case) -> Result<Outcome, String> {
     let (mut plugin, plan) =
-        T::prepare(&case.columns, &case.params()?, &case.context()).map_err(err)?;
+        T::prepare(&case.columns, &case.params()?, &case.context()).map_err(|e| err(&e))?;
     let input = case.batch();
-    let reads = project(&input, &plan.reads);
+    let reads = input.project(&plan.reads);
     let mut verdicts = Vec::new();
-    plugin.validate(&reads, &mut verdicts).map_err(err)?;
+    plugin
+        .validate(&reads, &mut verdicts)
+        .map_err(|e| err(&e))?;
     Ok(Outcome {
         verdicts: by_row(&input, verdicts),
         warnings: plan.warnings,
@@ -417,21 +419,17 @@ pub fn run_validator<T: Validator>(case: &Case) -> Result<Outcome, String> {
 /// Runs a transform natively on a case, applying its plan as the host does.
 pub fn run_transform<T: Transform>(case: &Case) -> Result<Outcome, String> {
     let (mut plugin, plan) =
-        T::prepare(&case.columns, &case.params()?, &case.context()).map_err(err)?;
+        T::prepare(&case.columns, &case.params()?, &case.context()).map_err(|e| err(&e))?;
     let input = case.batch();
-    let computed_count = plan
-        .columns
-        .iter()
-        .filter(|c| c.source == ColumnSource::Computed)
-        .count();
+    let computed_count = plan.computed();
     let mut out = TransformOutput {
         values: Batch::new(computed_count),
         verdicts: Vec::new(),
     };
     if computed_count > 0 {
         plugin
-            .process(&project(&input, &plan.reads), &mut out)
-            .map_err(err)?;
+            .process(&input.project(&plan.reads), &mut out)
+            .map_err(|e| err(&e))?;
         if out.values.len() != input.len() || out.values.width() != computed_count {
             return Err(format!(
                 "process returned {} rows of {} columns for {} rows of {computed_count} computed columns",
@@ -441,19 +439,7 @@ pub fn run_transform<T: Transform>(case: &Case) -> Result<Outcome, String> {
             ));
         }
     }
-    let mut rows = Vec::new();
-    for row in input.iter() {
-        let mut computed = 0;
-        let cells = plan.columns.iter().map(|c| match &c.source {
-            ColumnSource::Input(i) => row.get(*i as usize).to_string(),
-            ColumnSource::Constant(s) => s.clone(),
-            ColumnSource::Computed => {
-                computed += 1;
-                out.values.cell(row.index(), computed - 1).to_string()
-            }
-        });
-        rows.push(cells.collect());
-    }
+    let rows = batch_rows(&plan.apply(&input, &out.values));
     Ok(Outcome {
         verdicts: by_row(&input, out.verdicts),
         columns: plan.columns.into_iter().map(|c| c.name).collect(),
@@ -481,7 +467,7 @@ fn collect_source(out: SourceOutput, outcome: &mut Outcome) -> usize {
 
 /// Runs a source natively on a case, pushing the input in chunks.
 pub fn run_source<T: Source>(case: &Case) -> Result<Outcome, String> {
-    let (mut plugin, warnings) = T::open(&case.params()?, &case.context()).map_err(err)?;
+    let (mut plugin, warnings) = T::open(&case.params()?, &case.context()).map_err(|e| err(&e))?;
     let bytes = case.input_bytes()?;
     let mut outcome = Outcome {
         warnings,
@@ -490,11 +476,11 @@ pub fn run_source<T: Source>(case: &Case) -> Result<Outcome, String> {
     let mut width = 0;
     for chunk in bytes.chunks(case.chunk.unwrap_or(64 * 1024).max(1)) {
         let mut out = SourceOutput::new(width);
-        plugin.push(chunk, &mut out).map_err(err)?;
+        plugin.push(chunk, &mut out).map_err(|e| err(&e))?;
         width = collect_source(out, &mut outcome);
     }
     let mut out = SourceOutput::new(width);
-    plugin.finish(&mut out).map_err(err)?;
+    plugin.finish(&mut out).map_err(|e| err(&e))?;
     collect_source(out, &mut outcome);
     Ok(outcome)
 }
@@ -502,7 +488,7 @@ pub fn run_source<T: Source>(case: &Case) -> Result<Outcome, String> {
 /// Runs a matcher natively on a case: blocking as the host does, then the best score.
 pub fn run_matcher<T: Matcher>(case: &Case) -> Result<Outcome, String> {
     let (mut plugin, warnings) =
-        T::prepare(&case.columns, &case.params()?, &case.context()).map_err(err)?;
+        T::prepare(&case.columns, &case.params()?, &case.context()).map_err(|e| err(&e))?;
     let (ids, contacts) = case.contact_batch()?;
     let records = case.record_batch();
     let (contact_ends, contact_keys) = crate::matcher_keys(&mut plugin, &contacts);
@@ -532,8 +518,8 @@ pub fn run_matcher<T: Matcher>(case: &Case) -> Result<Outcome, String> {
         cand_ends.push(u32::try_from(cand_ids.len()).unwrap_or(u32::MAX));
         start = end as usize;
     }
-    let scores =
-        crate::matcher_scores(&mut plugin, &records, &cand_ends, &cand_ids, &cand).map_err(err)?;
+    let scores = crate::matcher_scores(&mut plugin, &records, &cand_ends, &cand_ids, &cand)
+        .map_err(|e| err(&e))?;
     let mut best: BTreeMap<u32, (f64, i64)> = BTreeMap::new();
     for s in scores.into_iter().filter(|s| s.score.score > 0.0) {
         let row = records.row(s.index as usize).number();
@@ -547,16 +533,6 @@ pub fn run_matcher<T: Matcher>(case: &Case) -> Result<Outcome, String> {
         warnings,
         ..Outcome::default()
     })
-}
-
-/// The batch holding only the `reads` columns of `input`, as the host sends it.
-#[must_use]
-pub fn project(input: &Batch, reads: &[u32]) -> Batch {
-    let mut out = Batch::with_capacity(reads.len(), input.len(), input.text_len());
-    for row in input.iter() {
-        out.push_row(row.number(), reads.iter().map(|&c| row.get(c as usize)));
-    }
-    out
 }
 
 /// Every `*.toml` case file in `dir`, sorted by name.

@@ -341,6 +341,41 @@ pub struct TransformPlan {
     pub warnings: Vec<String>,
 }
 
+impl TransformPlan {
+    /// How many columns `process` computes.
+    #[must_use]
+    pub fn computed(&self) -> usize {
+        self.columns
+            .iter()
+            .filter(|c| c.source == ColumnSource::Computed)
+            .count()
+    }
+
+    /// The output rows: each column copied from `input`, constant, or taken in order from
+    /// the `computed` batch (one row per input row), as the host applies a plan.
+    #[must_use]
+    pub fn apply(&self, input: &crate::Batch, computed: &crate::Batch) -> crate::Batch {
+        let mut out = crate::Batch::with_capacity(
+            self.columns.len(),
+            input.len(),
+            input.text_len() + computed.text_len(),
+        );
+        for row in input.iter() {
+            let mut next_computed = 0;
+            let cells = self.columns.iter().map(|c| match &c.source {
+                ColumnSource::Input(i) => row.get(*i as usize),
+                ColumnSource::Constant(s) => s.as_str(),
+                ColumnSource::Computed => {
+                    next_computed += 1;
+                    computed.cell(row.index(), next_computed - 1)
+                }
+            });
+            out.push_row(row.number(), cells);
+        }
+        out
+    }
+}
+
 /// A validator's plan.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ValidatorPlan {

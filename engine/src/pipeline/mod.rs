@@ -1,0 +1,844 @@
+//! The pipeline runner: one file through source → transforms → validators → matcher →
+//! store, in batches, with a ledger that accounts for every row.
+//!
+//! **Invariant:** every row the source reads is counted exactly once, as imported (results)
+//! or rejected: `rows = results + rejected + skipped`. Flagged rows are imported and counted
+//! in results too. The runner checks the ledger before it commits.
+//!
+//! **Invariant:** all the data of one import is written in one transaction; an error
+//! anywhere rolls it back and marks the import failed.
+
+mod matching;
+mod template;
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use sluice_sdk::{
+    Batch, CONTACT_FIELDS, Context, Params, RowVerdict, SourceOutput, TransformPlan, ValidatorPlan,
+    Verdict,
+};
+
+use crate::config::{self, PipelineSpec, StageSpec};
+use crate::plugin::{
+    self, Host, LoadedPlugin, MatcherStage, SourceStage, TransformStage, ValidatorStage,
+};
+use crate::store::{
+    self, Counts, ExceptionStatus, FieldPolicy, ImportSummary, ImportTx, NewImport, NewInteraction,
+    NewPledge, Store,
+};
+pub use matching::{AMBIGUITY_MARGIN, CANDIDATES_PER_KEY};
+use matching::{ContactIndex, Decision};
+pub use template::INTERACTION_TYPES;
+use template::Layout;
+
+/// Bytes handed to the source per call.
+const CHUNK: usize = 64 * 1024;
+
+/// Why an import did not happen.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The input file cannot be read.
+    #[error("cannot read {path}: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The source produced no header.
+    #[error("{path} has no header row: the first non-blank line must name the columns")]
+    NoHeader {
+        /// The file.
+        path: PathBuf,
+    },
+    /// A plugin failed (fault, refusal or invalid result).
+    #[error(transparent)]
+    Plugin(#[from] plugin::Error),
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] store::Error),
+    /// The row ledger does not add up: a bug, reported instead of committing.
+    #[error(
+        "import of {path} stopped before commit: {rows} rows read but {results} imported + {rejected} rejected; please report this"
+    )]
+    Ledger {
+        /// The file.
+        path: PathBuf,
+        /// Rows read.
+        rows: u64,
+        /// Rows imported.
+        results: u64,
+        /// Rows rejected.
+        rejected: u64,
+    },
+}
+
+impl Error {
+    /// Whether the input file (rather than the pipeline or a plugin) is at fault.
+    #[must_use]
+    pub fn is_bad_input(&self) -> bool {
+        matches!(
+            self,
+            Error::Read { .. }
+                | Error::NoHeader { .. }
+                | Error::Plugin(plugin::Error::Refused {
+                    bad_input: true,
+                    ..
+                })
+        )
+    }
+}
+
+/// One stage's plugin and checked parameters.
+struct Stage {
+    section: String,
+    plugin: LoadedPlugin,
+    params: Params,
+}
+
+/// A pipeline whose plugins are loaded and whose parameters are checked: nothing about it
+/// can fail before data moves.
+pub struct Pipeline {
+    /// The configuration.
+    pub spec: PipelineSpec,
+    source: Stage,
+    transforms: Vec<Stage>,
+    validators: Vec<Stage>,
+    matcher: Stage,
+}
+
+impl Pipeline {
+    /// Loads every plugin of `spec`, checks its kind and its parameters.
+    pub fn load(host: &mut Host, spec: PipelineSpec) -> Result<Self, config::Error> {
+        let load = |host: &mut Host, stage: &StageSpec, kind| -> Result<Stage, config::Error> {
+            let at = spec.location(stage);
+            let plugin = host
+                .load(&stage.plugin, spec.base_dir())
+                .map_err(|source| config::Error::Plugin {
+                    at: at.clone(),
+                    source,
+                })?;
+            if plugin.info.kind != kind {
+                let source = plugin::Error::KindMismatch {
+                    plugin: plugin.origin.clone(),
+                    found: plugin.info.kind,
+                    expected: kind,
+                };
+                return Err(config::Error::Plugin { at, source });
+            }
+            let params = stage.check_params(&spec.path, &plugin.info)?;
+            Ok(Stage {
+                section: stage.section.clone(),
+                plugin,
+                params,
+            })
+        };
+        use sluice_sdk::Kind;
+        let source = load(host, &spec.source, Kind::Source)?;
+        let transforms = spec
+            .transforms
+            .iter()
+            .map(|s| load(host, s, Kind::Transform))
+            .collect::<Result<_, _>>()?;
+        let validators = spec
+            .validators
+            .iter()
+            .map(|s| load(host, s, Kind::Validator))
+            .collect::<Result<_, _>>()?;
+        let matcher = load(host, &spec.matcher.stage, Kind::Matcher)?;
+        Ok(Self {
+            spec,
+            source,
+            transforms,
+            validators,
+            matcher,
+        })
+    }
+
+    /// Every stage's section name and plugin, in order.
+    pub fn plugins(&self) -> impl Iterator<Item = (&str, &LoadedPlugin)> {
+        std::iter::once(&self.source)
+            .chain(&self.transforms)
+            .chain(&self.validators)
+            .chain(std::iter::once(&self.matcher))
+            .map(|s| (s.section.as_str(), &s.plugin))
+    }
+}
+
+/// Per-import settings from the command line.
+#[derive(Clone, Debug, Default)]
+pub struct ImportOptions {
+    /// The import's name (default: the file name).
+    pub name: Option<String>,
+    /// Its description.
+    pub description: Option<String>,
+    /// Time zone override.
+    pub timezone: Option<String>,
+    /// Member code override.
+    pub member_code: Option<String>,
+    /// Import even if the same file was imported before.
+    pub force: bool,
+}
+
+/// What one import did.
+#[derive(Clone, Debug, Serialize)]
+pub struct ImportReport {
+    /// The import's id in the store.
+    pub import_id: i64,
+    /// The input file.
+    pub file: String,
+    /// The row ledger.
+    pub counts: Counts,
+    /// Contacts the import created.
+    pub contacts_created: u64,
+    /// Rows attached to contacts that existed before the row.
+    pub contacts_matched: u64,
+    /// Pledges created.
+    pub pledges: u64,
+    /// Notes for the user from the plugins (header, encoding ...).
+    pub warnings: Vec<String>,
+}
+
+/// How an import ended.
+#[derive(Clone, Debug)]
+pub enum Outcome {
+    /// The file was imported (some rows may have been rejected).
+    Imported(ImportReport),
+    /// The same file (by SHA-256) was imported before; nothing was done.
+    AlreadyImported {
+        /// The file.
+        file: PathBuf,
+        /// The earlier import.
+        earlier: Box<ImportSummary>,
+    },
+}
+
+/// SHA-256 of a file, streamed.
+fn sha256_file(path: &Path) -> Result<String, Error> {
+    let read_err = |source| Error::Read {
+        path: path.to_path_buf(),
+        source,
+    };
+    let mut file = std::fs::File::open(path).map_err(read_err)?;
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = file.read(&mut buf).map_err(read_err)?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(buf.get(..n).unwrap_or_default());
+    }
+    Ok(plugin::hex(&hasher.finalize()))
+}
+
+/// Imports one file into `store`.
+pub fn run_import(
+    host: &Host,
+    pipeline: &Pipeline,
+    store: &mut Store,
+    file: &Path,
+    opts: &ImportOptions,
+) -> Result<Outcome, Error> {
+    let sha = sha256_file(file)?;
+    if !opts.force
+        && let Some(earlier) = store.committed_import_with_sha(&sha)?
+    {
+        return Ok(Outcome::AlreadyImported {
+            file: file.to_path_buf(),
+            earlier: Box::new(earlier),
+        });
+    }
+    let spec = &pipeline.spec;
+    let file_name = file.file_name().map_or_else(
+        || file.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    );
+    let ctx = Context {
+        pipeline: spec.name.clone(),
+        file_name: file_name.clone(),
+        timezone: opts
+            .timezone
+            .clone()
+            .unwrap_or_else(|| spec.timezone.clone()),
+        member_code: opts
+            .member_code
+            .clone()
+            .or_else(|| spec.member_code.clone()),
+    };
+
+    let mut reader = Reader::open(host, pipeline, file, &ctx)?;
+    let (header, first) = reader.until_header()?;
+    let mut chain = Chain::prepare(host, pipeline, &header, &ctx, &mut reader.warnings)?;
+    chain.index_contacts(store, spec.batch_size)?;
+
+    let import_id = store.start_import(&NewImport {
+        name: opts.name.clone().unwrap_or_else(|| file_name.clone()),
+        description: opts.description.clone(),
+        pipeline: spec.name.clone(),
+        pipeline_hash: spec.hash.clone(),
+        timezone: ctx.timezone.clone(),
+        member_code: ctx.member_code.clone(),
+        file_name: file_name.clone(),
+        file_sha256: sha,
+        columns: header,
+    })?;
+    let mut report = ImportReport {
+        import_id,
+        file: file.display().to_string(),
+        counts: Counts::default(),
+        contacts_created: 0,
+        contacts_matched: 0,
+        pledges: 0,
+        warnings: Vec::new(),
+    };
+    match load_rows(
+        store,
+        import_id,
+        &mut reader,
+        first,
+        &mut chain,
+        spec.batch_size,
+        &mut report,
+    ) {
+        Ok(()) => {
+            report.warnings = reader.warnings;
+            Ok(Outcome::Imported(report))
+        }
+        Err(e) => {
+            // The data is rolled back already; record why the import failed. A failure to
+            // record it must not hide the original error.
+            let _ = store.fail_import(import_id, &e.to_string());
+            Err(e)
+        }
+    }
+}
+
+fn load_rows(
+    store: &mut Store,
+    import_id: i64,
+    reader: &mut Reader,
+    first: Vec<SourceOutput>,
+    chain: &mut Chain,
+    batch_size: usize,
+    report: &mut ImportReport,
+) -> Result<(), Error> {
+    let mut tx = store.begin(import_id)?;
+    let mut pending = Batch::new(chain.header.len());
+    let mut feed = |out: SourceOutput,
+                    pending: &mut Batch,
+                    tx: &mut ImportTx<'_>,
+                    report: &mut ImportReport|
+     -> Result<(), Error> {
+        for reject in out.rejects {
+            report.counts.rows += 1;
+            report.counts.rejected += 1;
+            tx.add_exception(
+                reject.row,
+                ExceptionStatus::Rejected,
+                &[reject.reason],
+                &reject.fields,
+            )?;
+        }
+        for row in out.rows.iter() {
+            pending.push_row(row.number(), row.cells());
+            if pending.len() >= batch_size {
+                let full = std::mem::replace(
+                    pending,
+                    Batch::with_capacity(chain.header.len(), batch_size, 0),
+                );
+                chain.process(&full, tx, report)?;
+            }
+        }
+        Ok(())
+    };
+    for mut out in first {
+        reader.warnings.append(&mut out.warnings);
+        feed(out, &mut pending, &mut tx, report)?;
+    }
+    while let Some(mut out) = reader.next()? {
+        reader.warnings.append(&mut out.warnings);
+        feed(out, &mut pending, &mut tx, report)?;
+    }
+    if !pending.is_empty() {
+        chain.process(&pending, &mut tx, report)?;
+    }
+    let c = report.counts;
+    if c.rows != c.results + c.rejected + c.skipped {
+        return Err(Error::Ledger {
+            path: PathBuf::from(&report.file),
+            rows: c.rows,
+            results: c.results,
+            rejected: c.rejected,
+        });
+    }
+    tx.commit(&report.counts)?;
+    Ok(())
+}
+
+/// Streams the file through the source plugin.
+struct Reader {
+    source: SourceStage,
+    file: std::fs::File,
+    path: PathBuf,
+    buf: Vec<u8>,
+    done: bool,
+    warnings: Vec<String>,
+}
+
+impl Reader {
+    fn open(host: &Host, pipeline: &Pipeline, path: &Path, ctx: &Context) -> Result<Self, Error> {
+        let file = std::fs::File::open(path).map_err(|source| Error::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let mut source = host.source(
+            &pipeline.source.plugin,
+            &pipeline.source.section,
+            pipeline.spec.limits,
+        )?;
+        let warnings = source.open(&pipeline.source.params, ctx)?;
+        Ok(Self {
+            source,
+            file,
+            path: path.to_path_buf(),
+            buf: vec![0; CHUNK],
+            done: false,
+            warnings,
+        })
+    }
+
+    /// The next output of the source, `None` after the last.
+    fn next(&mut self) -> Result<Option<SourceOutput>, Error> {
+        if self.done {
+            return Ok(None);
+        }
+        let n = loop {
+            match self.file.read(&mut self.buf) {
+                Ok(n) => break n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(source) => {
+                    return Err(Error::Read {
+                        path: self.path.clone(),
+                        source,
+                    });
+                }
+            }
+        };
+        if n == 0 {
+            self.done = true;
+            return Ok(Some(self.source.finish()?));
+        }
+        Ok(Some(
+            self.source.push(self.buf.get(..n).unwrap_or_default())?,
+        ))
+    }
+
+    /// Reads until the source reports the header; returns it and the outputs so far.
+    fn until_header(&mut self) -> Result<(Vec<String>, Vec<SourceOutput>), Error> {
+        let mut outputs = Vec::new();
+        while let Some(out) = self.next()? {
+            let header = out.columns.clone();
+            outputs.push(out);
+            if let Some(header) = header {
+                return Ok((header, outputs));
+            }
+        }
+        Err(Error::NoHeader {
+            path: self.path.clone(),
+        })
+    }
+}
+
+/// The prepared stages after the source, for one file.
+struct Chain {
+    header: Vec<String>,
+    transforms: Vec<(TransformStage, TransformPlan)>,
+    validators: Vec<(ValidatorStage, ValidatorPlan)>,
+    matcher: MatcherStage,
+    layout: Layout,
+    index: ContactIndex,
+    auto_accept: f64,
+    review: f64,
+}
+
+/// Row problems gathered across stages, by index in the batch.
+struct Verdicts {
+    rejects: Vec<Vec<String>>,
+    flags: Vec<Vec<String>>,
+}
+
+impl Verdicts {
+    fn new(n: usize) -> Self {
+        Self {
+            rejects: vec![Vec::new(); n],
+            flags: vec![Vec::new(); n],
+        }
+    }
+
+    fn add(&mut self, verdicts: Vec<RowVerdict>) {
+        for v in verdicts {
+            let i = v.index as usize;
+            match v.verdict {
+                Verdict::Ok => {}
+                Verdict::Flag(r) => self
+                    .flags
+                    .get_mut(i)
+                    .into_iter()
+                    .for_each(|f| f.extend(r.iter().cloned())),
+                Verdict::Reject(r) => self
+                    .rejects
+                    .get_mut(i)
+                    .into_iter()
+                    .for_each(|f| f.extend(r.iter().cloned())),
+            }
+        }
+    }
+
+    fn rejected(&self, i: usize) -> bool {
+        self.rejects.get(i).is_some_and(|r| !r.is_empty())
+    }
+}
+
+impl Chain {
+    fn prepare(
+        host: &Host,
+        pipeline: &Pipeline,
+        header: &[String],
+        ctx: &Context,
+        warnings: &mut Vec<String>,
+    ) -> Result<Self, Error> {
+        let limits = pipeline.spec.limits;
+        let mut columns = header.to_vec();
+        let mut transforms = Vec::new();
+        for stage in &pipeline.transforms {
+            let mut t = host.transform(&stage.plugin, &stage.section, limits)?;
+            let plan = t.prepare(&columns, &stage.params, ctx)?;
+            warnings.extend(plan.warnings.iter().cloned());
+            columns = plan.columns.iter().map(|c| c.name.clone()).collect();
+            transforms.push((t, plan));
+        }
+        let mut validators = Vec::new();
+        for stage in &pipeline.validators {
+            let mut v = host.validator(&stage.plugin, &stage.section, limits)?;
+            let plan = v.prepare(&columns, &stage.params, ctx)?;
+            warnings.extend(plan.warnings.iter().cloned());
+            validators.push((v, plan));
+        }
+        let m = &pipeline.matcher;
+        let mut matcher = host.matcher(&m.plugin, &m.section, limits)?;
+        warnings.extend(matcher.prepare(&columns, &m.params, ctx)?);
+        Ok(Self {
+            header: header.to_vec(),
+            transforms,
+            validators,
+            matcher,
+            layout: Layout::new(&columns),
+            index: ContactIndex::default(),
+            auto_accept: pipeline.spec.matcher.auto_accept,
+            review: pipeline.spec.matcher.review,
+        })
+    }
+
+    /// Loads the stored contacts into the in-memory key index.
+    fn index_contacts(&mut self, store: &Store, batch_size: usize) -> Result<(), Error> {
+        let contacts = store.contacts()?;
+        for chunk in contacts.chunks(batch_size.max(1)) {
+            let mut records = Batch::with_capacity(CONTACT_FIELDS.len(), chunk.len(), 0);
+            for c in chunk {
+                records.push_row(0, &c.fields);
+            }
+            let keys = self.matcher.keys(&records)?;
+            for (c, keys) in chunk.iter().zip(keys) {
+                self.index.insert(c.id, c.fields.clone(), &keys);
+            }
+        }
+        Ok(())
+    }
+
+    /// Runs one batch of source rows through the stages and writes the result.
+    fn process(
+        &mut self,
+        original: &Batch,
+        tx: &mut ImportTx<'_>,
+        report: &mut ImportReport,
+    ) -> Result<(), Error> {
+        let n = original.len();
+        report.counts.rows += n as u64;
+        let mut verdicts = Verdicts::new(n);
+        let mut rows = original.clone();
+        for (stage, plan) in &mut self.transforms {
+            let computed = if plan.computed() > 0 {
+                let (values, v) = stage.process(&rows.project(&plan.reads))?;
+                verdicts.add(v);
+                values
+            } else {
+                Batch::new(0)
+            };
+            rows = plan.apply(&rows, &computed);
+        }
+        for (stage, plan) in &mut self.validators {
+            verdicts.add(stage.validate(&rows.project(&plan.reads))?);
+        }
+
+        // Rows that can be stored, and their contact records for the matcher.
+        let mut storable = Vec::with_capacity(n);
+        let mut records = Batch::with_capacity(CONTACT_FIELDS.len(), n, rows.text_len());
+        let mut record_of_row = vec![None; n];
+        for (i, row) in rows.iter().enumerate() {
+            if verdicts.rejected(i) {
+                storable.push(None);
+                continue;
+            }
+            match self.layout.storable(row) {
+                Ok(s) => {
+                    record_of_row[i] = Some(records.len());
+                    records.push_row(row.number(), s.contact);
+                    storable.push(Some(s));
+                }
+                Err(reason) => {
+                    verdicts.rejects[i].push(reason);
+                    storable.push(None);
+                }
+            }
+        }
+        let (decisions, keys) = self.decide(&records)?;
+
+        let mut created: Vec<Option<i64>> = vec![None; records.len()];
+        for i in 0..n {
+            let number = original.row(i).number();
+            let values: Vec<&str> = original.row(i).cells().collect();
+            let (Some(row), Some(r)) = (
+                storable.get(i).and_then(Option::as_ref),
+                record_of_row.get(i).copied().flatten(),
+            ) else {
+                report.counts.rejected += 1;
+                tx.add_exception(
+                    number,
+                    ExceptionStatus::Rejected,
+                    &verdicts.rejects[i],
+                    &values,
+                )?;
+                continue;
+            };
+            let record_keys = keys.get(r).map_or(&[][..], Vec::as_slice);
+            let contact_id = match decisions
+                .get(r)
+                .cloned()
+                .unwrap_or(Pick::Decided(Decision::New))
+            {
+                Pick::Decided(Decision::Ambiguous(close)) => {
+                    report.counts.rejected += 1;
+                    verdicts.rejects[i].push(matching::ambiguous_reason(&close));
+                    tx.add_exception(
+                        number,
+                        ExceptionStatus::Rejected,
+                        &verdicts.rejects[i],
+                        &values,
+                    )?;
+                    continue;
+                }
+                Pick::Decided(Decision::Existing { id, .. }) => {
+                    report.contacts_matched += 1;
+                    self.update_contact(tx, id, &row.contact, record_keys)?;
+                    id
+                }
+                Pick::SameAsEarlier(earlier) => match created.get(earlier).copied().flatten() {
+                    Some(id) => {
+                        self.update_contact(tx, id, &row.contact, record_keys)?;
+                        id
+                    }
+                    None => self.create_contact(tx, &row.contact, record_keys, report)?,
+                },
+                Pick::Decided(Decision::Review { id, score, reasons }) => {
+                    verdicts.flags[i].push(format!(
+                        "possibly the same contact as #{id} (score {score:.2}: {}); created a new contact",
+                        reasons.join("; ")
+                    ));
+                    self.create_contact(tx, &row.contact, record_keys, report)?
+                }
+                Pick::Decided(Decision::New) => {
+                    self.create_contact(tx, &row.contact, record_keys, report)?
+                }
+            };
+            if let Some(slot) = created.get_mut(r) {
+                *slot = Some(contact_id);
+            }
+            let interaction_id = tx.add_interaction(&NewInteraction {
+                contact_id,
+                row_number: number,
+                kind: row.kind,
+                occurred_at: row.occurred_at,
+                member_code: row.member_code,
+                call_result: row.call_result,
+                notes: row.notes,
+            })?;
+            if let Some(pledge) = &row.pledge {
+                tx.add_pledge(&NewPledge {
+                    interaction_id,
+                    contact_id,
+                    amount_cents: pledge.cents,
+                    commitment: pledge.commitment,
+                    expected_date: pledge.expected_date,
+                    source_code: pledge.source_code,
+                })?;
+                report.pledges += 1;
+            }
+            report.counts.results += 1;
+            if !verdicts.flags[i].is_empty() {
+                report.counts.flagged += 1;
+                tx.add_exception(
+                    number,
+                    ExceptionStatus::Flagged,
+                    &verdicts.flags[i],
+                    &values,
+                )?;
+            }
+        }
+        Ok(())
+    }
+
+    fn create_contact(
+        &mut self,
+        tx: &mut ImportTx<'_>,
+        fields: &[&str; 9],
+        keys: &[String],
+        report: &mut ImportReport,
+    ) -> Result<i64, Error> {
+        let id = tx.create_contact(fields)?;
+        self.index.insert(id, fields.map(String::from), keys);
+        report.contacts_created += 1;
+        Ok(id)
+    }
+
+    fn update_contact(
+        &mut self,
+        tx: &mut ImportTx<'_>,
+        id: i64,
+        fields: &[&str; 9],
+        keys: &[String],
+    ) -> Result<(), Error> {
+        let changes = tx.update_contact(id, fields, &[FieldPolicy::Fill; 9])?;
+        let mut merged = self.index.fields(id).cloned().unwrap_or_default();
+        for change in changes {
+            if let Some(f) = merged.get_mut(change.field) {
+                f.clone_from(&change.new_value);
+            }
+        }
+        self.index.insert(id, merged, keys);
+        Ok(())
+    }
+
+    /// Blocking keys and a decision for every record: against the index first, then, for
+    /// records that would create a contact, against earlier such records of this batch, so
+    /// that two rows about the same new person make one contact.
+    fn decide(&mut self, records: &Batch) -> Result<(Vec<Pick>, Vec<Vec<String>>), Error> {
+        if records.is_empty() {
+            return Ok((Vec::new(), Vec::new()));
+        }
+        let keys = self.matcher.keys(records)?;
+        let candidates: Vec<Vec<i64>> = keys.iter().map(|k| self.index.candidates(k)).collect();
+        let mut contacts = Batch::new(CONTACT_FIELDS.len());
+        for id in candidates.iter().flatten() {
+            contacts.push_row(0, self.index.fields(*id).map_or(&[][..], |f| &f[..]));
+        }
+        let scores = self.matcher.score(records, &candidates, &contacts)?;
+        let mut per_record: Vec<Vec<(i64, f64, Vec<String>)>> = vec![Vec::new(); records.len()];
+        for s in scores {
+            if let Some(list) = per_record.get_mut(s.index) {
+                list.push((s.contact, s.score, s.reasons));
+            }
+        }
+        let mut picks: Vec<Pick> = per_record
+            .into_iter()
+            .map(|s| Pick::Decided(matching::decide(s, self.auto_accept, self.review)))
+            .collect();
+
+        // New records sharing a key with an earlier new record of this batch.
+        let creates =
+            |p: &Pick| matches!(p, Pick::Decided(Decision::New | Decision::Review { .. }));
+        let mut first_with_key: std::collections::HashMap<&str, Vec<usize>> =
+            std::collections::HashMap::new();
+        let mut later: Vec<(usize, Vec<usize>)> = Vec::new();
+        for (r, record_keys) in keys.iter().enumerate() {
+            if !picks.get(r).is_some_and(creates) {
+                continue;
+            }
+            let mut earlier: Vec<usize> = record_keys
+                .iter()
+                .filter_map(|k| first_with_key.get(k.as_str()))
+                .flatten()
+                .copied()
+                .collect();
+            earlier.sort_unstable();
+            earlier.dedup();
+            if !earlier.is_empty() {
+                later.push((r, earlier));
+            }
+            for k in record_keys {
+                first_with_key.entry(k.as_str()).or_default().push(r);
+            }
+        }
+        if !later.is_empty() {
+            // Earlier records stand in as candidates with ids -(index + 1).
+            let mut again = Batch::new(CONTACT_FIELDS.len());
+            let mut ids = Vec::new();
+            let mut contacts = Batch::new(CONTACT_FIELDS.len());
+            for (r, earlier) in &later {
+                again.push_row(records.row(*r).number(), records.row(*r).cells());
+                for e in earlier {
+                    contacts.push_row(0, records.row(*e).cells());
+                }
+                ids.push(
+                    earlier
+                        .iter()
+                        .map(|e| -(i64::try_from(*e).unwrap_or(i64::MAX)) - 1)
+                        .collect::<Vec<i64>>(),
+                );
+            }
+            let scores = self.matcher.score(&again, &ids, &contacts)?;
+            let mut per_record: Vec<Vec<(i64, f64, Vec<String>)>> = vec![Vec::new(); later.len()];
+            for s in scores {
+                if let Some(list) = per_record.get_mut(s.index) {
+                    list.push((s.contact, s.score, s.reasons));
+                }
+            }
+            // Several earlier records may be one new contact already: compare with each
+            // group once (through its first record), so they do not look ambiguous.
+            let mut group_of: std::collections::HashMap<usize, usize> =
+                std::collections::HashMap::new();
+            for ((r, _), scores) in later.iter().zip(per_record) {
+                let mut by_group: Vec<(i64, f64, Vec<String>)> = Vec::new();
+                for (id, score, reasons) in scores {
+                    let earlier = usize::try_from(-id - 1).unwrap_or(usize::MAX);
+                    let group = group_of.get(&earlier).copied().unwrap_or(earlier);
+                    let group_id = -(i64::try_from(group).unwrap_or(i64::MAX)) - 1;
+                    match by_group.iter_mut().find(|(g, _, _)| *g == group_id) {
+                        Some(entry) if entry.1 >= score => {}
+                        Some(entry) => *entry = (group_id, score, reasons),
+                        None => by_group.push((group_id, score, reasons)),
+                    }
+                }
+                if let Decision::Existing { id, .. } =
+                    matching::decide(by_group, self.auto_accept, self.review)
+                    && let Some(pick) = picks.get_mut(*r)
+                {
+                    let group = usize::try_from(-id - 1).unwrap_or(usize::MAX);
+                    group_of.insert(*r, group);
+                    *pick = Pick::SameAsEarlier(group);
+                }
+            }
+        }
+        Ok((picks, keys))
+    }
+}
+
+/// A record's decision, or "the same new contact as an earlier record of this batch".
+#[derive(Clone, Debug)]
+enum Pick {
+    Decided(Decision),
+    SameAsEarlier(usize),
+}

@@ -1,0 +1,257 @@
+//! The `contacts` and `changes` tables as the rest of sluice sees them: contact fields,
+//! per-field update policies and the change log.
+
+use std::fmt;
+
+use serde::Serialize;
+
+use super::{Error, Store};
+
+/// The contact columns, in the order of `sluice_sdk::CONTACT_FIELDS` (Contact Type, First Name,
+/// Last Name, Suffix, Primary Address, Primary Email, Primary Phone, Employer, Occupation).
+pub const CONTACT_COLUMNS: [&str; 9] = [
+    "contact_type",
+    "first_name",
+    "last_name",
+    "suffix",
+    "address",
+    "email",
+    "phone",
+    "employer",
+    "occupation",
+];
+
+/// A contact as stored: its id and its fields in [`CONTACT_COLUMNS`] order (empty = unknown).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct StoredContact {
+    /// The contact id.
+    pub id: i64,
+    /// The fields, in [`CONTACT_COLUMNS`] order.
+    pub fields: [String; 9],
+}
+
+/// What a new value does to a field of an existing contact.
+///
+/// Whatever the policy, an empty new value never changes anything, and a contact type, once
+/// set, is never overwritten.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FieldPolicy {
+    /// Only an empty field gets the new value.
+    #[default]
+    Fill,
+    /// A differing new value overwrites the old one.
+    Replace,
+    /// The field is never touched.
+    Ignore,
+}
+
+impl FieldPolicy {
+    /// The policy's name in pipeline configurations.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FieldPolicy::Fill => "fill",
+            FieldPolicy::Replace => "replace",
+            FieldPolicy::Ignore => "ignore",
+        }
+    }
+
+    /// The policy named `s`, if `s` names one.
+    pub fn parse(s: &str) -> Option<FieldPolicy> {
+        match s {
+            "fill" => Some(FieldPolicy::Fill),
+            "replace" => Some(FieldPolicy::Replace),
+            "ignore" => Some(FieldPolicy::Ignore),
+            _ => None,
+        }
+    }
+}
+
+impl FieldPolicy {
+    /// What this policy does to field `field` (an index into [`CONTACT_COLUMNS`]) of an
+    /// existing contact that holds `old`, given the new value `new`: `None` when the field is
+    /// left as it is. This is the one rule [`ImportTx::update_contact`](super::ImportTx::update_contact)
+    /// applies.
+    ///
+    /// A blank new value or an equal one changes nothing; a blank old value is filled unless
+    /// the policy is `ignore`; a differing value replaces the old one only under `replace`,
+    /// and never for the contact type (field 0).
+    pub fn merge(self, field: usize, old: &str, new: &str) -> Option<ChangeAction> {
+        if is_blank(new) || old == new {
+            return None;
+        }
+        match (is_blank(old), self) {
+            (true, FieldPolicy::Fill | FieldPolicy::Replace) => Some(ChangeAction::Fill),
+            // The contact type decides how the whole contact is read: never overwritten.
+            (false, FieldPolicy::Replace) if field != 0 => Some(ChangeAction::Replace),
+            (false, FieldPolicy::Fill | FieldPolicy::Replace) | (_, FieldPolicy::Ignore) => None,
+        }
+    }
+}
+
+/// Whether a field value counts as empty.
+fn is_blank(value: &str) -> bool {
+    value.trim().is_empty()
+}
+
+impl fmt::Display for FieldPolicy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// An action recorded in the change log (`changes.action`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ChangeAction {
+    /// A row was created.
+    Create,
+    /// An empty field got a value.
+    Fill,
+    /// A value was overwritten.
+    Replace,
+}
+
+impl ChangeAction {
+    /// The action as stored in `changes.action`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChangeAction::Create => "create",
+            ChangeAction::Fill => "fill",
+            ChangeAction::Replace => "replace",
+        }
+    }
+
+    /// The action stored as `s`, if `s` is one.
+    pub fn parse(s: &str) -> Option<ChangeAction> {
+        match s {
+            "create" => Some(ChangeAction::Create),
+            "fill" => Some(ChangeAction::Fill),
+            "replace" => Some(ChangeAction::Replace),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for ChangeAction {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One field of an existing contact changed by an import.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct FieldChange {
+    /// The contact.
+    pub contact_id: i64,
+    /// The field's index in [`CONTACT_COLUMNS`].
+    pub field: usize,
+    /// [`ChangeAction::Fill`] or [`ChangeAction::Replace`].
+    pub action: ChangeAction,
+    /// The value before (empty for a fill).
+    pub old_value: String,
+    /// The value after.
+    pub new_value: String,
+}
+
+impl FieldChange {
+    /// The changed column's name, from [`CONTACT_COLUMNS`].
+    pub fn column(&self) -> &'static str {
+        CONTACT_COLUMNS.get(self.field).copied().unwrap_or("")
+    }
+}
+
+/// One row of the change log, as read back by [`Store::changes`].
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ChangeRecord {
+    /// The change's id; ids increase in the order the changes were made.
+    pub id: i64,
+    /// The table changed (`contacts`).
+    pub table_name: String,
+    /// The id of the row changed.
+    pub row_id: i64,
+    /// What was done.
+    pub action: ChangeAction,
+    /// The column changed; `None` for a create.
+    pub field: Option<String>,
+    /// The value before; `None` for a create.
+    pub old_value: Option<String>,
+    /// The value after; `None` for a create.
+    pub new_value: Option<String>,
+}
+
+impl Store {
+    /// Every contact, by id (the pipeline builds its in-memory match index from them).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Query`].
+    pub fn contacts(&self) -> Result<Vec<StoredContact>, Error> {
+        self.conn
+            .prepare_cached(
+                "SELECT id, contact_type, first_name, last_name, suffix, address, email, phone, \
+                 employer, occupation FROM contacts ORDER BY id",
+            )
+            .and_then(|mut stmt| {
+                stmt.query_map([], |row| {
+                    Ok(StoredContact {
+                        id: row.get(0)?,
+                        fields: [
+                            row.get(1)?,
+                            row.get(2)?,
+                            row.get(3)?,
+                            row.get(4)?,
+                            row.get(5)?,
+                            row.get(6)?,
+                            row.get(7)?,
+                            row.get(8)?,
+                            row.get(9)?,
+                        ],
+                    })
+                })?
+                .collect()
+            })
+            .map_err(Error::query(&self.path, "read the contacts"))
+    }
+
+    /// The change log of an import, in the order the changes were made.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Query`], or [`Error::Corrupt`] for a row sluice did not write.
+    pub fn changes(&self, import_id: i64) -> Result<Vec<ChangeRecord>, Error> {
+        let raws = self
+            .conn
+            .prepare_cached(
+                "SELECT id, table_name, row_id, action, field, old_value, new_value FROM changes \
+                 WHERE import_id = ?1 ORDER BY id",
+            )
+            .and_then(|mut stmt| {
+                stmt.query_map([import_id], |row| {
+                    Ok((
+                        row.get::<_, String>(3)?,
+                        ChangeRecord {
+                            id: row.get(0)?,
+                            table_name: row.get(1)?,
+                            row_id: row.get(2)?,
+                            action: ChangeAction::Create,
+                            field: row.get(4)?,
+                            old_value: row.get(5)?,
+                            new_value: row.get(6)?,
+                        },
+                    ))
+                })?
+                .collect::<rusqlite::Result<Vec<_>>>()
+            })
+            .map_err(Error::query(&self.path, "read the change log"))?;
+        raws.into_iter()
+            .map(|(action, record)| {
+                let action = ChangeAction::parse(&action).ok_or_else(|| Error::Corrupt {
+                    path: self.path.clone(),
+                    detail: format!("change {} has action {action:?}", record.id),
+                })?;
+                Ok(ChangeRecord { action, ..record })
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,621 @@
+//! [`ImportTx`]: the one transaction that writes an import's contacts, interactions, pledges,
+//! exceptions and change log. The hot path of every import: statements are prepared once per
+//! transaction and reused.
+
+use std::path::Path;
+
+use rusqlite::{
+    Connection, OptionalExtension, Statement, Transaction, TransactionBehavior, params,
+};
+
+use super::contacts::{FieldChange, FieldPolicy};
+use super::imports::{Counts, ExceptionStatus, ImportStatus, encode_strings};
+use super::{Error, Store, count_to_sql, now_utc};
+
+/// An interaction to store: one imported row.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NewInteraction<'a> {
+    /// The contact it was with.
+    pub contact_id: i64,
+    /// Its row in the imported file, numbered as in the exceptions report.
+    pub row_number: u32,
+    /// One of Call, Email, Text, Meeting, Thank, App, Mail.
+    pub kind: &'a str,
+    /// When it happened, UTC ISO-8601.
+    pub occurred_at: &'a str,
+    /// Its member code, if any.
+    pub member_code: Option<&'a str>,
+    /// The call result, if any.
+    pub call_result: Option<&'a str>,
+    /// Free-text notes, if any.
+    pub notes: Option<&'a str>,
+}
+
+/// A pledge to store, made during an interaction already added.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NewPledge<'a> {
+    /// The interaction it was made in (from [`ImportTx::add_interaction`]).
+    pub interaction_id: i64,
+    /// Who pledged: the interaction's contact.
+    pub contact_id: i64,
+    /// The amount in cents; must be > 0.
+    pub amount_cents: i64,
+    /// The commitment, if given.
+    pub commitment: Option<&'a str>,
+    /// When the money is expected, if given.
+    pub expected_date: Option<&'a str>,
+    /// The source code, if given.
+    pub source_code: Option<&'a str>,
+}
+
+/// The open transaction of one running import; see [`Store::begin`].
+///
+/// Everything written through it becomes visible at once with [`ImportTx::commit`]; dropping it
+/// without committing (an error, a panic unwinding, a signal handler returning early) rolls all
+/// of it back, and a killed process leaves nothing of it either.
+#[derive(Debug)]
+pub struct ImportTx<'s> {
+    /// Declared before `tx`, so the statements are finalized before the transaction ends.
+    stmts: Statements<'s>,
+    tx: Transaction<'s>,
+    path: &'s Path,
+    import_id: i64,
+    /// `created_at` of the contacts this import creates.
+    started_at: String,
+    /// Interactions written so far.
+    interactions: u64,
+    /// Rejected exception rows written so far.
+    rejected: u64,
+    /// Flagged exception rows written so far.
+    flagged: u64,
+    /// After this many interactions the contact index of `interactions` is dropped, to be
+    /// rebuilt at commit (see [`DEFER_INDEX_MIN`]).
+    defer_index_at: u64,
+    /// The `CREATE INDEX` statement of the dropped index, while it is dropped.
+    deferred_index: Option<String>,
+}
+
+/// The index of `interactions` that a large import rebuilds at commit instead of maintaining
+/// row by row. Its keys arrive in random order, which makes maintaining it several times
+/// slower than building it once; the import index is cheap to maintain, its keys only grow.
+const DEFERRED_INDEX: &str = "interactions_contact";
+
+/// An import drops [`DEFERRED_INDEX`] once it has written this many interactions, or a
+/// quarter of those already stored if that is more, and rebuilds it at commit. Below that,
+/// rebuilding an index over the whole table would cost more than maintaining it.
+pub(super) const DEFER_INDEX_MIN: u64 = 10_000;
+
+/// The statements of the hot path, prepared once per import.
+#[derive(Debug)]
+struct Statements<'s> {
+    insert_contact: Statement<'s>,
+    select_contact: Statement<'s>,
+    update_contact: Statement<'s>,
+    log_create: Statement<'s>,
+    log_change: Statement<'s>,
+    insert_interaction: Statement<'s>,
+    insert_pledge: Statement<'s>,
+    insert_exception: Statement<'s>,
+}
+
+impl<'s> Statements<'s> {
+    fn prepare(conn: &'s Connection) -> rusqlite::Result<Statements<'s>> {
+        Ok(Statements {
+            insert_contact: conn.prepare(
+                "INSERT INTO contacts (contact_type, first_name, last_name, suffix, address, \
+                 email, phone, employer, occupation, created_import, created_at) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+            )?,
+            select_contact: conn.prepare(
+                "SELECT contact_type, first_name, last_name, suffix, address, email, phone, \
+                 employer, occupation FROM contacts WHERE id = ?1",
+            )?,
+            update_contact: conn.prepare(
+                "UPDATE contacts SET contact_type = ?1, first_name = ?2, last_name = ?3, \
+                 suffix = ?4, address = ?5, email = ?6, phone = ?7, employer = ?8, \
+                 occupation = ?9 WHERE id = ?10",
+            )?,
+            log_create: conn.prepare(
+                "INSERT INTO changes (import_id, table_name, row_id, action) \
+                 VALUES (?1, 'contacts', ?2, 'create')",
+            )?,
+            log_change: conn.prepare(
+                "INSERT INTO changes (import_id, table_name, row_id, action, field, old_value, \
+                 new_value) VALUES (?1, 'contacts', ?2, ?3, ?4, ?5, ?6)",
+            )?,
+            insert_interaction: conn.prepare(
+                "INSERT INTO interactions (import_id, contact_id, row_number, kind, occurred_at, \
+                 member_code, call_result, notes) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            )?,
+            insert_pledge: conn.prepare(
+                "INSERT INTO pledges (interaction_id, import_id, contact_id, amount_cents, \
+                 commitment, expected_date, source_code) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            )?,
+            insert_exception: conn.prepare(
+                "INSERT INTO import_exceptions (import_id, row_number, status, reasons_json, \
+                 values_json) VALUES (?1, ?2, ?3, ?4, ?5)",
+            )?,
+        })
+    }
+}
+
+/// Maps an `SQLite` error of an import's write to [`Error::Write`] (or [`Error::Busy`]).
+fn write_err(
+    path: &Path,
+    import_id: i64,
+    row_number: Option<u32>,
+    op: &'static str,
+) -> impl FnOnce(rusqlite::Error) -> Error {
+    move |source| {
+        Error::from_sqlite(source, path, |source| Error::Write {
+            import_id,
+            row_number,
+            op,
+            source,
+        })
+    }
+}
+
+impl Store {
+    /// Opens the transaction that writes the data of import `import_id`, which must be running
+    /// (see [`Store::start_import`]). The transaction takes the store's write lock at once: a
+    /// second import into the same store waits at most the busy timeout (5 s) and then fails
+    /// with [`Error::Busy`], before it has read a row, instead of conflicting later.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Busy`], [`Error::NoSuchImport`], [`Error::NotRunning`] or [`Error::Query`].
+    pub fn begin(&mut self, import_id: i64) -> Result<ImportTx<'_>, Error> {
+        // `&mut self` keeps the connection to this transaction alone; sharing it inside lets
+        // the prepared statements live next to the transaction.
+        let Store { conn, path } = self;
+        let (conn, path): (&Connection, &Path) = (conn, path);
+        let tx = Transaction::new_unchecked(conn, TransactionBehavior::Immediate)
+            .map_err(Error::query(path, "start the import's transaction"))?;
+        let status: Option<String> = tx
+            .query_row(
+                "SELECT status FROM imports WHERE id = ?1",
+                [import_id],
+                |row| row.get(0),
+            )
+            .optional()
+            .map_err(Error::query(path, "read the import"))?;
+        match status.as_deref() {
+            None => {
+                return Err(Error::NoSuchImport {
+                    path: path.to_path_buf(),
+                    id: import_id,
+                });
+            }
+            Some("running") => {}
+            Some(other) => {
+                return Err(match ImportStatus::parse(other) {
+                    Some(status) => Error::NotRunning {
+                        id: import_id,
+                        status,
+                    },
+                    None => Error::Corrupt {
+                        path: path.to_path_buf(),
+                        detail: format!("import {import_id} has status {other:?}"),
+                    },
+                });
+            }
+        }
+        let stored: i64 = tx
+            .query_row("SELECT coalesce(max(id), 0) FROM interactions", [], |row| {
+                row.get(0)
+            })
+            .map_err(Error::query(path, "read the size of the store"))?;
+        let defer_index_at = DEFER_INDEX_MIN.max(u64::try_from(stored).unwrap_or(0) / 4);
+        let stmts = Statements::prepare(conn)
+            .map_err(Error::query(path, "prepare the import's statements"))?;
+        Ok(ImportTx {
+            stmts,
+            tx,
+            path,
+            import_id,
+            started_at: now_utc(),
+            interactions: 0,
+            rejected: 0,
+            flagged: 0,
+            defer_index_at,
+            deferred_index: None,
+        })
+    }
+}
+
+impl ImportTx<'_> {
+    /// The import this transaction writes.
+    pub fn import_id(&self) -> i64 {
+        self.import_id
+    }
+
+    /// Creates a contact with these fields (in [`CONTACT_COLUMNS`](super::CONTACT_COLUMNS) order) and logs the
+    /// creation. Returns the new contact's id.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Write`] or [`Error::Busy`].
+    pub fn create_contact<S: AsRef<str>>(&mut self, fields: &[S; 9]) -> Result<i64, Error> {
+        let err = || write_err(self.path, self.import_id, None, "create a contact");
+        let [
+            t,
+            first,
+            last,
+            suffix,
+            address,
+            email,
+            phone,
+            employer,
+            occupation,
+        ] = fields.each_ref().map(AsRef::as_ref);
+        self.stmts
+            .insert_contact
+            .execute(params![
+                t,
+                first,
+                last,
+                suffix,
+                address,
+                email,
+                phone,
+                employer,
+                occupation,
+                self.import_id,
+                self.started_at,
+            ])
+            .map_err(err())?;
+        let id = self.tx.last_insert_rowid();
+        self.stmts
+            .log_create
+            .execute(params![self.import_id, id])
+            .map_err(err())?;
+        Ok(id)
+    }
+
+    /// Appends new information to an existing contact, field by field (in [`CONTACT_COLUMNS`](super::CONTACT_COLUMNS)
+    /// order), following each field's policy as [`FieldPolicy::merge`] decides; logs every
+    /// change and returns them.
+    ///
+    /// An empty (or blank) new value never changes anything; an equal value is no change; a
+    /// contact type, once set, is never overwritten whatever its policy. A blank stored value
+    /// counts as empty, so `fill` and `replace` both fill it. The stored values are read
+    /// first; a caller holding the contacts in memory can skip rows that bring nothing new by
+    /// asking [`FieldPolicy::merge`] itself.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::NoSuchContact`], [`Error::Write`] or [`Error::Busy`].
+    pub fn update_contact<S: AsRef<str>>(
+        &mut self,
+        id: i64,
+        fields: &[S; 9],
+        policies: &[FieldPolicy; 9],
+    ) -> Result<Vec<FieldChange>, Error> {
+        let err = || write_err(self.path, self.import_id, None, "update a contact");
+        let current: Option<[String; 9]> = self
+            .stmts
+            .select_contact
+            .query_row([id], |row| {
+                Ok([
+                    row.get(0)?,
+                    row.get(1)?,
+                    row.get(2)?,
+                    row.get(3)?,
+                    row.get(4)?,
+                    row.get(5)?,
+                    row.get(6)?,
+                    row.get(7)?,
+                    row.get(8)?,
+                ])
+            })
+            .optional()
+            .map_err(err())?;
+        let Some(mut values) = current else {
+            return Err(Error::NoSuchContact {
+                import_id: self.import_id,
+                contact_id: id,
+            });
+        };
+
+        let mut changes = Vec::new();
+        for (field, ((value, new), policy)) in
+            values.iter_mut().zip(fields).zip(policies).enumerate()
+        {
+            let new = new.as_ref();
+            if let Some(action) = policy.merge(field, value, new) {
+                changes.push(FieldChange {
+                    contact_id: id,
+                    field,
+                    action,
+                    old_value: std::mem::replace(value, new.to_owned()),
+                    new_value: new.to_owned(),
+                });
+            }
+        }
+        if changes.is_empty() {
+            return Ok(changes);
+        }
+
+        let [
+            t,
+            first,
+            last,
+            suffix,
+            address,
+            email,
+            phone,
+            employer,
+            occupation,
+        ] = &values;
+        self.stmts
+            .update_contact
+            .execute(params![
+                t, first, last, suffix, address, email, phone, employer, occupation, id,
+            ])
+            .map_err(err())?;
+        for change in &changes {
+            self.stmts
+                .log_change
+                .execute(params![
+                    self.import_id,
+                    id,
+                    change.action.as_str(),
+                    change.column(),
+                    change.old_value,
+                    change.new_value,
+                ])
+                .map_err(err())?;
+        }
+        Ok(changes)
+    }
+
+    /// Stores an interaction (one imported row). Returns its id.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Write`] naming the row (e.g. an unknown contact or interaction type) or
+    /// [`Error::Busy`].
+    pub fn add_interaction(&mut self, interaction: &NewInteraction<'_>) -> Result<i64, Error> {
+        let i = interaction;
+        self.stmts
+            .insert_interaction
+            .execute(params![
+                self.import_id,
+                i.contact_id,
+                i.row_number,
+                i.kind,
+                i.occurred_at,
+                i.member_code,
+                i.call_result,
+                i.notes,
+            ])
+            .map_err(write_err(
+                self.path,
+                self.import_id,
+                Some(i.row_number),
+                "add the interaction",
+            ))?;
+        let id = self.tx.last_insert_rowid();
+        self.interactions += 1;
+        if self.interactions == self.defer_index_at {
+            self.defer_index()?;
+        }
+        Ok(id)
+    }
+
+    /// Stores a pledge made during an interaction of this import. Returns its id.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Write`] naming the interaction's row (e.g. an amount that is not > 0, or a
+    /// second pledge for one interaction) or [`Error::Busy`].
+    pub fn add_pledge(&mut self, pledge: &NewPledge<'_>) -> Result<i64, Error> {
+        let p = pledge;
+        let inserted = self.stmts.insert_pledge.execute(params![
+            p.interaction_id,
+            self.import_id,
+            p.contact_id,
+            p.amount_cents,
+            p.commitment,
+            p.expected_date,
+            p.source_code,
+        ]);
+        if let Err(source) = inserted {
+            // Name the file row in the error: it is what a person can look up.
+            let row_number = self
+                .tx
+                .query_row(
+                    "SELECT row_number FROM interactions WHERE id = ?1",
+                    [p.interaction_id],
+                    |row| row.get::<_, u32>(0),
+                )
+                .ok();
+            return Err(write_err(
+                self.path,
+                self.import_id,
+                row_number,
+                "add the pledge",
+            )(source));
+        }
+        Ok(self.tx.last_insert_rowid())
+    }
+
+    /// Adds a row to the import's exceptions report: `values` are the row's original values,
+    /// aligned with the import's columns. A row has at most one exception record, so merge a
+    /// row's reasons before adding it.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Write`] naming the row (e.g. a second record for it) or [`Error::Busy`].
+    pub fn add_exception<R: AsRef<str>, V: AsRef<str>>(
+        &mut self,
+        row_number: u32,
+        status: ExceptionStatus,
+        reasons: &[R],
+        values: &[V],
+    ) -> Result<(), Error> {
+        let err = || {
+            write_err(
+                self.path,
+                self.import_id,
+                Some(row_number),
+                "add the exception",
+            )
+        };
+        let to_sql = |e| rusqlite::Error::ToSqlConversionFailure(Box::new(e));
+        let reasons = encode_strings(reasons).map_err(to_sql).map_err(err())?;
+        let values = encode_strings(values).map_err(to_sql).map_err(err())?;
+        self.stmts
+            .insert_exception
+            .execute(params![
+                self.import_id,
+                row_number,
+                status.as_str(),
+                reasons,
+                values
+            ])
+            .map_err(err())?;
+        match status {
+            ExceptionStatus::Rejected => self.rejected += 1,
+            ExceptionStatus::Flagged => self.flagged += 1,
+        }
+        Ok(())
+    }
+
+    /// Records the import's counts, marks it `committed` with its finish time and commits
+    /// everything in one step.
+    ///
+    /// The counts must add up, `rows = results + rejected + skipped`, and agree with what was
+    /// written: `results` interactions, `rejected` and `flagged` exception rows. Otherwise
+    /// nothing is committed: a row would have been lost or counted twice.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::CountsMismatch`], [`Error::Write`] or [`Error::Busy`]; the transaction is
+    /// rolled back.
+    pub fn commit(self, counts: &Counts) -> Result<(), Error> {
+        self.check_counts(counts)?;
+        if let Some(sql) = &self.deferred_index {
+            self.tx.execute_batch(sql).map_err(write_err(
+                self.path,
+                self.import_id,
+                None,
+                "rebuild the index of interactions by contact",
+            ))?;
+        }
+        let err = || write_err(self.path, self.import_id, None, "commit the import");
+        let changed = self
+            .tx
+            .execute(
+                "UPDATE imports SET status = 'committed', rows = ?2, results = ?3, \
+                 rejected = ?4, flagged = ?5, skipped = ?6, finished_at = ?7 \
+                 WHERE id = ?1 AND status = 'running'",
+                params![
+                    self.import_id,
+                    count_to_sql(counts.rows),
+                    count_to_sql(counts.results),
+                    count_to_sql(counts.rejected),
+                    count_to_sql(counts.flagged),
+                    count_to_sql(counts.skipped),
+                    now_utc(),
+                ],
+            )
+            .map_err(err())?;
+        // `begin` checked the status under the write lock this transaction still holds.
+        debug_assert_eq!(changed, 1, "import {} is no longer running", self.import_id);
+        if changed != 1 {
+            return Err(Error::NoSuchImport {
+                path: self.path.to_path_buf(),
+                id: self.import_id,
+            });
+        }
+        let ImportTx {
+            stmts,
+            tx,
+            path,
+            import_id,
+            ..
+        } = self;
+        drop(stmts);
+        tx.commit()
+            .map_err(write_err(path, import_id, None, "commit the import"))
+    }
+
+    /// Drops [`DEFERRED_INDEX`] for the rest of this import; [`ImportTx::commit`] rebuilds it,
+    /// and a rollback brings it back untouched.
+    fn defer_index(&mut self) -> Result<(), Error> {
+        let err = || {
+            write_err(
+                self.path,
+                self.import_id,
+                None,
+                "defer the index of interactions",
+            )
+        };
+        let sql: Option<String> = self
+            .tx
+            .query_row(
+                "SELECT sql FROM sqlite_schema WHERE type = 'index' AND name = ?1",
+                [DEFERRED_INDEX],
+                |row| row.get(0),
+            )
+            .optional()
+            .map_err(err())?;
+        if let Some(sql) = sql {
+            self.tx
+                .execute_batch(&format!("DROP INDEX {DEFERRED_INDEX}"))
+                .map_err(err())?;
+            self.deferred_index = Some(sql);
+        }
+        Ok(())
+    }
+
+    /// Whether this import has dropped [`DEFERRED_INDEX`] until it commits.
+    #[cfg(test)]
+    pub(super) fn index_deferred(&self) -> bool {
+        self.deferred_index.is_some()
+    }
+
+    /// Checks that `counts` add up and match what this transaction wrote.
+    fn check_counts(&self, counts: &Counts) -> Result<(), Error> {
+        let mut problems = Vec::new();
+        let accounted = counts
+            .results
+            .checked_add(counts.rejected)
+            .and_then(|n| n.checked_add(counts.skipped));
+        if accounted != Some(counts.rows) {
+            problems.push(format!(
+                "rows ({}) is not results ({}) + rejected ({}) + skipped ({})",
+                counts.rows, counts.results, counts.rejected, counts.skipped
+            ));
+        }
+        for (name, counted, written, what) in [
+            (
+                "results",
+                counts.results,
+                self.interactions,
+                "interactions were",
+            ),
+            (
+                "rejected",
+                counts.rejected,
+                self.rejected,
+                "rejected rows were",
+            ),
+            ("flagged", counts.flagged, self.flagged, "flagged rows were"),
+        ] {
+            if counted != written {
+                problems.push(format!("{name} is {counted} but {written} {what} written"));
+            }
+        }
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(Error::CountsMismatch {
+                import_id: self.import_id,
+                detail: problems.join("; "),
+            })
+        }
+    }
+}
