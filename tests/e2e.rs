@@ -368,3 +368,32 @@ fn hostile_plugins_fail_one_file_and_the_next_import_succeeds() {
         );
     }
 }
+
+/// Every Rust file says what it is for in a leading `//!` comment (build scripts included).
+#[test]
+fn every_rust_file_starts_with_a_module_doc() {
+    fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            let name = path.file_name().unwrap().to_string_lossy();
+            if path.is_dir() && name != "target" && !name.starts_with('.') {
+                walk(&path, out);
+            } else if name.ends_with(".rs") {
+                out.push(path);
+            }
+        }
+    }
+    let mut files = Vec::new();
+    for dir in ["engine", "sdk", "plugins", "tests"] {
+        walk(&repo().join(dir), &mut files);
+    }
+    assert!(files.len() > 20, "found only {files:?}");
+    let undocumented: Vec<_> = files
+        .iter()
+        .filter(|f| !std::fs::read_to_string(f).unwrap().starts_with("//!"))
+        .collect();
+    assert!(
+        undocumented.is_empty(),
+        "files without a leading //! doc: {undocumented:?}"
+    );
+}
