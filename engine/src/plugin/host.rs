@@ -170,12 +170,19 @@ impl Host {
     /// Loads a plugin by built-in name or by path (relative paths are resolved by the
     /// caller); checks its ABI version and that it implements its kind's world.
     pub fn load(&mut self, name_or_path: &str, base_dir: &Path) -> Result<LoadedPlugin, Error> {
-        if let Some(plugin) = self.loaded.get(name_or_path) {
-            return Ok(plugin.clone());
-        }
         let looks_like_path = name_or_path.ends_with(".wasm")
             || name_or_path.contains('/')
             || name_or_path.contains('\\');
+        // Built-ins by name; files by resolved path, so two pipelines in different
+        // directories naming `plugins/x.wasm` get their own plugin.
+        let key = if looks_like_path {
+            base_dir.join(name_or_path).display().to_string()
+        } else {
+            name_or_path.to_string()
+        };
+        if let Some(plugin) = self.loaded.get(&key) {
+            return Ok(plugin.clone());
+        }
         let bytes: std::borrow::Cow<'static, [u8]> = if looks_like_path {
             let path = base_dir.join(name_or_path);
             std::fs::read(&path)
@@ -190,7 +197,7 @@ impl Host {
                 })?
         };
         let plugin = self.load_bytes(name_or_path, &bytes)?;
-        self.loaded.insert(name_or_path.to_string(), plugin.clone());
+        self.loaded.insert(key, plugin.clone());
         Ok(plugin)
     }
 
