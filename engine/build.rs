@@ -15,15 +15,19 @@ use std::process::Command;
 const TARGET: &str = "wasm32-wasip2";
 
 /// The built-in plugins: (name in pipelines, cargo package, crate name of the artifact).
-const BUILTINS: [(&str, &str); 4] = [
+const BUILTINS: [(&str, &str); 6] = [
     ("csv", "sluice-plugin-csv"),
+    ("excel", "sluice-plugin-excel"),
     ("mapping", "sluice-plugin-mapping"),
+    ("member-code", "sluice-plugin-member-code"),
     ("interactions", "sluice-plugin-interactions"),
     ("contacts", "sluice-plugin-contacts"),
 ];
 
 /// Plugins built only so the host's tests can load real components.
-const FIXTURES: [&str; 1] = ["sluice-fixture-hostile"];
+/// `sluice-plugin-example-matcher` is the custom matcher of `configs/custom-matcher.toml`,
+/// loaded by path, never embedded.
+const FIXTURES: [&str; 2] = ["sluice-fixture-hostile", "sluice-plugin-example-matcher"];
 
 fn main() {
     if let Err(e) = run() {

@@ -42,7 +42,8 @@ fn example_import_counts_every_row_and_stores_the_rest() {
     assert_eq!(result["counts"]["rows"], 50);
     assert_eq!(result["counts"]["results"], 47);
     assert_eq!(result["counts"]["rejected"], 3);
-    assert_eq!(result["counts"]["flagged"], 0);
+    // Row 15: a call that ended in a pledge, without an amount.
+    assert_eq!(result["counts"]["flagged"], 1);
     assert_eq!(result["pledges"], 6);
     assert_eq!(result["contacts_created"], 12);
 
@@ -58,6 +59,12 @@ fn example_import_counts_every_row_and_stores_the_rest() {
                 "13".to_string(),
                 "rejected".into(),
                 r#"["missing Contact Type"]"#.into()
+            ],
+            vec![
+                "15".to_string(),
+                "flagged".into(),
+                r#"["Call Result is pledge but Pledge Amount is empty: no pledge is recorded"]"#
+                    .into()
             ],
             vec![
                 "28".to_string(),

@@ -13,3 +13,4 @@ pub mod config;
 pub mod pipeline;
 pub mod plugin;
 pub mod store;
+pub mod watch;

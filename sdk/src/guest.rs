@@ -10,8 +10,9 @@ use std::any::Any;
 use std::cell::RefCell;
 
 use crate::{
-    Batch, Context, Error, Kind, Matcher, Packed, ParamSpec, ParamType, ParamValue, Params,
-    PluginInfo, RowVerdict, Source, SourceOutput, Transform, TransformOutput, Validator, Verdict,
+    Batch, Context, Error, Kind, MappingStatus, Matcher, Packed, ParamSpec, ParamType, ParamValue,
+    Params, PluginInfo, RowVerdict, Source, SourceOutput, Transform, TransformOutput, Validator,
+    Verdict,
 };
 
 #[allow(missing_docs, unreachable_pub, clippy::all, clippy::pedantic)] // Generated code.
@@ -34,7 +35,7 @@ pub mod bindings {
             export_macro_name: "export_raw",
             default_bindings_module: "sluice_sdk::guest::bindings::transform",
             runtime_path: "sluice_sdk::__wit_bindgen::rt",
-            with: { "sluice:plugin/types@0.1.0": crate::guest::bindings::source::sluice::plugin::types },
+            with: { "sluice:plugin/types@0.2.0": crate::guest::bindings::source::sluice::plugin::types },
         });
     }
     pub mod validator {
@@ -45,7 +46,7 @@ pub mod bindings {
             export_macro_name: "export_raw",
             default_bindings_module: "sluice_sdk::guest::bindings::validator",
             runtime_path: "sluice_sdk::__wit_bindgen::rt",
-            with: { "sluice:plugin/types@0.1.0": crate::guest::bindings::source::sluice::plugin::types },
+            with: { "sluice:plugin/types@0.2.0": crate::guest::bindings::source::sluice::plugin::types },
         });
     }
     pub mod matcher {
@@ -56,7 +57,7 @@ pub mod bindings {
             export_macro_name: "export_raw",
             default_bindings_module: "sluice_sdk::guest::bindings::matcher",
             runtime_path: "sluice_sdk::__wit_bindgen::rt",
-            with: { "sluice:plugin/types@0.1.0": crate::guest::bindings::source::sluice::plugin::types },
+            with: { "sluice:plugin/types@0.2.0": crate::guest::bindings::source::sluice::plugin::types },
         });
     }
 }
@@ -298,6 +299,23 @@ impl<T: Transform> bindings::transform::Guest for TransformAdapter<T> {
                 .collect(),
             reads: plan.reads,
             warnings: plan.warnings,
+            mappings: plan
+                .mappings
+                .into_iter()
+                .map(|m| bindings::transform::ColumnMapping {
+                    input: m.input,
+                    targets: m.targets,
+                    confidence: m.confidence,
+                    reason: m.reason,
+                    status: match m.status {
+                        MappingStatus::Certain => bindings::transform::MappingStatus::Certain,
+                        MappingStatus::Uncertain => bindings::transform::MappingStatus::Uncertain,
+                        MappingStatus::Excluded => bindings::transform::MappingStatus::Excluded,
+                        MappingStatus::Unmapped => bindings::transform::MappingStatus::Unmapped,
+                    },
+                    applied: m.applied,
+                })
+                .collect(),
         })
     }
 

@@ -19,8 +19,10 @@
 //! rows = [["1"]]                                        # transform/source output rows
 //! row_numbers = [2]                                     # source output row numbers
 //! rejects = [{ row = 3, reason = "..." }]               # source rejects
-//! matches = [{ row = 2, contact = 7 }]                  # matcher: best candidate per row
+//! matches = [{ row = 2, contact = 7 }]                  # matcher: best candidate per row (score >= 0.5)
 //! error = "substring of the expected error"             # the call fails as a whole
+//! mappings = [{ column = "Emial", status = "uncertain", targets = ["Primary Email"] }]
+//!                                                       # transform: these columns' mappings
 //! ```
 //!
 //! Matcher cases list stored contacts as `contacts = [{ id = 7, "Primary Email" = "..." }]`;
@@ -108,6 +110,22 @@ pub struct Expect {
     pub warnings: Vec<String>,
     /// A substring of the error the case must fail with.
     pub error: Option<String>,
+    /// Mappings of the named input columns (transform); columns not listed are not checked.
+    #[serde(default)]
+    pub mappings: Vec<ExpectMapping>,
+}
+
+/// The expected mapping of one input column.
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct ExpectMapping {
+    /// The input column's header.
+    pub column: String,
+    /// `certain`, `uncertain`, `excluded` or `unmapped`.
+    pub status: String,
+    /// The fields it feeds (or would, once confirmed).
+    #[serde(default)]
+    pub targets: Vec<String>,
 }
 
 /// An expected non-ok verdict.
@@ -159,6 +177,8 @@ pub struct Outcome {
     pub matches: Vec<(u32, i64)>,
     /// Warnings from every step.
     pub warnings: Vec<String>,
+    /// Per input column (transform): its header, mapping status and targets.
+    pub mappings: Vec<(String, String, Vec<String>)>,
 }
 
 impl Case {
@@ -332,6 +352,16 @@ impl Case {
                 outcome.matches
             ));
         }
+        for m in &self.expect.mappings {
+            let want = (m.column.clone(), m.status.clone(), m.targets.clone());
+            match outcome.mappings.iter().find(|(c, _, _)| *c == m.column) {
+                Some(got) if *got == want => {}
+                got => diffs.push(format!(
+                    "mapping of {:?}:\n  expected {want:?}\n  actual   {got:?}",
+                    m.column
+                )),
+            }
+        }
         for w in &self.expect.warnings {
             if !outcome.warnings.iter().any(|o| o.contains(w.as_str())) {
                 diffs.push(format!(
@@ -440,7 +470,20 @@ pub fn run_transform<T: Transform>(case: &Case) -> Result<Outcome, String> {
         }
     }
     let rows = batch_rows(&plan.apply(&input, &out.values));
+    let mappings = plan
+        .mappings
+        .iter()
+        .map(|m| {
+            let column = case
+                .columns
+                .get(m.input as usize)
+                .cloned()
+                .unwrap_or_default();
+            (column, m.status.as_str().to_string(), m.targets.clone())
+        })
+        .collect();
     Ok(Outcome {
+        mappings,
         verdicts: by_row(&input, out.verdicts),
         columns: plan.columns.into_iter().map(|c| c.name).collect(),
         rows,
@@ -485,7 +528,12 @@ pub fn run_source<T: Source>(case: &Case) -> Result<Outcome, String> {
     Ok(outcome)
 }
 
-/// Runs a matcher natively on a case: blocking as the host does, then the best score.
+/// The score from which a matcher case counts a candidate as a match: more likely the same
+/// contact than not. The host's thresholds (`[match] auto_accept`, `review`) are a pipeline's.
+pub const MATCH_SCORE: f64 = 0.5;
+
+/// Runs a matcher natively on a case: blocking as the host does, then the best candidate
+/// scoring at least [`MATCH_SCORE`].
 pub fn run_matcher<T: Matcher>(case: &Case) -> Result<Outcome, String> {
     let (mut plugin, warnings) =
         T::prepare(&case.columns, &case.params()?, &case.context()).map_err(|e| err(&e))?;
@@ -521,7 +569,7 @@ pub fn run_matcher<T: Matcher>(case: &Case) -> Result<Outcome, String> {
     let scores = crate::matcher_scores(&mut plugin, &records, &cand_ends, &cand_ids, &cand)
         .map_err(|e| err(&e))?;
     let mut best: BTreeMap<u32, (f64, i64)> = BTreeMap::new();
-    for s in scores.into_iter().filter(|s| s.score.score > 0.0) {
+    for s in scores.into_iter().filter(|s| s.score.score >= MATCH_SCORE) {
         let row = records.row(s.index as usize).number();
         let entry = best.entry(row).or_insert((s.score.score, s.contact));
         if s.score.score > entry.0 {

@@ -4,7 +4,7 @@ use std::fmt;
 
 /// The WIT package version this SDK speaks; `describe()` reports it so the host can print a
 /// prepared message when a plugin was built against an incompatible ABI.
-pub const ABI_VERSION: &str = "0.1.0";
+pub const ABI_VERSION: &str = "0.2.0";
 
 /// What a plugin does in a pipeline.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -330,8 +330,52 @@ pub struct OutputColumn {
     pub source: ColumnSource,
 }
 
+/// How sure a transform is about where an input column goes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum MappingStatus {
+    /// At or above the threshold, or confirmed by the pipeline; applied.
+    Certain,
+    /// A guess below the threshold: shown with a warning, applied only once confirmed.
+    Uncertain,
+    /// Dropped because the pipeline says so.
+    Excluded,
+    /// Matched to no field.
+    Unmapped,
+}
+
+impl MappingStatus {
+    /// The lower-case name used in CLI output and JSON.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MappingStatus::Certain => "certain",
+            MappingStatus::Uncertain => "uncertain",
+            MappingStatus::Excluded => "excluded",
+            MappingStatus::Unmapped => "unmapped",
+        }
+    }
+}
+
+/// Where one input column goes (what `sluice map` shows for it).
+#[derive(Clone, Debug, PartialEq)]
+pub struct ColumnMapping {
+    /// The input column, by index.
+    pub input: u32,
+    /// The fields it feeds (several for a composite column); for an uncertain mapping, the
+    /// field it would feed once confirmed; empty when excluded or unmapped.
+    pub targets: Vec<String>,
+    /// 0 (a guess) to 1 (certain).
+    pub confidence: f64,
+    /// Why, in words.
+    pub reason: String,
+    /// Certain, uncertain, excluded or unmapped.
+    pub status: MappingStatus,
+    /// Whether the plan's columns use it.
+    pub applied: bool,
+}
+
 /// A transform's plan, made from the header alone.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct TransformPlan {
     /// Output columns in order.
     pub columns: Vec<OutputColumn>,
@@ -339,6 +383,8 @@ pub struct TransformPlan {
     pub reads: Vec<u32>,
     /// Notes on the header.
     pub warnings: Vec<String>,
+    /// Where each input column goes, for transforms that map columns onto fields.
+    pub mappings: Vec<ColumnMapping>,
 }
 
 impl TransformPlan {

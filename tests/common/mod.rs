@@ -98,3 +98,67 @@ pub fn json(o: &Output) -> Value {
     serde_json::from_slice(&o.stdout)
         .unwrap_or_else(|e| panic!("not JSON ({e}): {}\n{}", stdout(o), stderr(o)))
 }
+
+impl Env {
+    /// The `sluice` command as [`Env::sluice`] runs it, for tests that start, time or kill
+    /// the process themselves.
+    pub fn command(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_sluice"));
+        cmd.args(args)
+            .current_dir(self.dir.path())
+            .env(
+                "SLUICE_CACHE_DIR",
+                Path::new(env!("CARGO_TARGET_TMPDIR")).join("component-cache"),
+            )
+            .env_remove("RUST_BACKTRACE");
+        cmd
+    }
+}
+
+/// The tables an import adds to and an undo takes back from.
+pub const DATA_TABLES: [&str; 5] = [
+    "contacts",
+    "contact_values",
+    "interactions",
+    "pledges",
+    "changes",
+];
+
+/// A deterministic interactions file: `rows` rows about `people` people (so later rows match
+/// contacts created by earlier ones), every fifth row with a pledge, the same text for the
+/// same arguments. `tag` goes into every row's notes, so files with different tags differ.
+pub fn interactions_csv(rows: usize, people: usize, tag: &str) -> String {
+    let kinds = ["Call", "Email", "Meeting", "Text", "Thank", "Mail"];
+    let mut text = String::from(
+        "Interaction Type,Date,Contact Type,First Name,Last Name,Primary Email,Pledge Amount,Notes\n",
+    );
+    for i in 0..rows {
+        let p = (i * 7919) % people.max(1);
+        let pledge = if i % 5 == 0 {
+            format!("{}", 10 + i % 90)
+        } else {
+            String::new()
+        };
+        text.push_str(&format!(
+            "{},2025-{:02}-{:02},individual,Pat{p},Lee{p},pat{p}@example.org,{pledge},{tag} row {i}\n",
+            kinds[i % kinds.len()],
+            1 + i % 12,
+            1 + i % 28,
+        ));
+    }
+    text
+}
+
+/// The rows of the data tables (contacts and their further emails and phones, interactions,
+/// pledges, changes), in id order: what an undo must give back exactly.
+pub fn dump(env: &Env) -> Vec<(String, Vec<Vec<String>>)> {
+    DATA_TABLES
+        .iter()
+        .map(|t| {
+            (
+                t.to_string(),
+                env.query(&format!("SELECT * FROM {t} ORDER BY id")),
+            )
+        })
+        .collect()
+}

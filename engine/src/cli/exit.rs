@@ -40,6 +40,7 @@ pub const EXIT_CODES: &str = "\
 Exit codes:
   0   imported, no row rejected or flagged (or the file was imported before)
   3   imported, some rows rejected or flagged: see `sluice imports show ID`
-  1   nothing imported: unreadable file, plugin fault, store error
+  1   nothing imported: unreadable file, plugin fault, store error, too many rows
+      rejected with on_rejected = \"abort\" (undo: refused)
   2   usage or configuration error
   75  another sluice process holds the store; try again later";

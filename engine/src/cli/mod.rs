@@ -7,8 +7,14 @@ mod check;
 mod exit;
 mod import;
 mod imports;
+mod map;
 mod output;
 mod plugin;
+mod report;
+mod scaffold;
+mod template;
+mod undo;
+mod watch;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -20,7 +26,7 @@ pub use exit::{EXIT_CODES, Exit};
 use crate::config::{self, PipelineSpec};
 use crate::pipeline::{self, Pipeline};
 use crate::plugin::{Cache, Host};
-use crate::store;
+use crate::store::{self, WriterLock};
 
 /// Import CRM spreadsheets into a contact store through WebAssembly plugin pipelines.
 #[derive(Debug, Parser)]
@@ -42,9 +48,25 @@ enum Command {
         /// The pipeline TOML file.
         pipeline: PathBuf,
     },
+    /// Preview how a file's columns map onto the template: source column, samples, target,
+    /// confidence, a warning mark where unsure, excluded and unmapped columns.
+    #[command(after_help = map::MAP_EXIT_CODES)]
+    Map(map::MapArgs),
+    /// Write a template file (CSV) with every field and example rows.
+    Template(template::TemplateArgs),
     /// Work with plugins.
     #[command(subcommand)]
     Plugin(plugin::PluginCommand),
+    /// Write the exceptions report of an import: every rejected or flagged row with its row
+    /// number, status, reasons and original columns, as CSV to fix and import again.
+    Report(report::ReportArgs),
+    /// Undo a committed import: remove what it created, restore what it filled in.
+    #[command(after_help = EXIT_CODES)]
+    Undo(undo::UndoArgs),
+    /// Import every file that lands in the pipeline's `[watch]` folder, exactly once;
+    /// `--once` handles what is there and exits (for cron).
+    #[command(after_help = EXIT_CODES)]
+    Watch(watch::WatchArgs),
 }
 
 /// An error on its way to the user: the message, how to fix it, the exit code.
@@ -86,6 +108,26 @@ impl From<store::Error> for Failure {
     fn from(e: store::Error) -> Self {
         match e {
             store::Error::Busy { .. } => Failure::new(Exit::Locked, e),
+            store::Error::Locked { .. } => Failure::new(Exit::Locked, e)
+                .fix("run again when it has finished, or pass --wait to queue behind it"),
+            store::Error::UndoBlocked { ref blockers, .. } => {
+                let ids: Vec<String> = blockers
+                    .iter()
+                    .rev()
+                    .map(|b| b.import_id.to_string())
+                    .collect();
+                let fix = format!(
+                    "undo import{} {} first, or pass --cascade to undo {} with it",
+                    if ids.len() == 1 { "" } else { "s" },
+                    ids.join(", "),
+                    if ids.len() == 1 { "it" } else { "them" }
+                );
+                Failure::new(Exit::Failed, e).fix(fix)
+            }
+            store::Error::Lock { .. } => Failure::new(Exit::Failed, e)
+                .fix("check that the store's folder exists and that you may write to it"),
+            store::Error::NotUndoable { .. } => Failure::new(Exit::Failed, e)
+                .fix("`sluice imports` lists the imports and their status"),
             store::Error::NoSuchImport { .. } => {
                 Failure::new(Exit::Usage, e).fix("`sluice imports` lists the imports")
             }
@@ -99,6 +141,8 @@ impl From<pipeline::Error> for Failure {
         match e {
             pipeline::Error::Store(e) => e.into(),
             e if e.is_bad_input() => Failure::new(Exit::Failed, e).fix("fix or re-export the file and import it again"),
+            e @ pipeline::Error::Interrupted { .. } => Failure::new(Exit::Failed, e)
+                .fix("run the same command again to import the file"),
             e @ pipeline::Error::Plugin(_) => {
                 Failure::new(Exit::Failed, e).fix("nothing was imported; fix the plugin or its parameters, or report the plugin fault")
             }
@@ -136,7 +180,18 @@ fn run(cli: Cli) -> Result<Exit, Failure> {
     match cli.command {
         Command::Import(args) => import::run(&args),
         Command::Imports(args) => imports::run(&args),
+        Command::Report(args) => report::run(&args),
+        Command::Undo(args) => undo::run(&args),
+        Command::Watch(args) => watch::run(&args),
         Command::Check { pipeline } => check::run(&pipeline),
+        Command::Map(args) => map::run(&args),
+        Command::Template(args) => template::run(&args),
+        Command::Plugin(plugin::PluginCommand::New {
+            name,
+            kind,
+            dir,
+            sdk,
+        }) => scaffold::new_plugin(&name, kind, dir.as_deref(), sdk.as_deref()),
         Command::Plugin(plugin::PluginCommand::Inspect { plugin, json }) => {
             plugin::inspect(&plugin, json)
         }
@@ -152,4 +207,26 @@ fn load_pipeline(path: &Path) -> Result<(Host, Pipeline), Failure> {
     let mut host = host()?;
     let pipeline = Pipeline::load(&mut host, spec)?;
     Ok((host, pipeline))
+}
+
+/// Takes the writer lock of the store at `db`: at once, or with `wait` as soon as the process
+/// holding it has finished (saying so on stderr unless `quiet`).
+fn writer_lock(db: &Path, wait: bool, quiet: bool) -> Result<WriterLock, Failure> {
+    match WriterLock::try_acquire(db) {
+        Ok(lock) => Ok(lock),
+        Err(store::Error::Locked { holder, .. }) if wait => {
+            if !quiet {
+                let who = holder.map_or_else(
+                    || "another sluice process".to_string(),
+                    |h| format!("another sluice process ({h})"),
+                );
+                output::note(&format!(
+                    "waiting for {who} to finish with the store {}",
+                    db.display()
+                ));
+            }
+            Ok(WriterLock::acquire_waiting(db)?)
+        }
+        Err(e) => Err(e.into()),
+    }
 }

@@ -13,6 +13,13 @@ pub(super) fn line(text: &str) {
     let _ = writeln!(out, "{text}");
 }
 
+/// Writes bytes to stdout as they are (a CSV report). A closed pipe is not an error.
+pub(super) fn raw(bytes: &[u8]) {
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(bytes);
+    let _ = out.flush();
+}
+
 /// Prints a value as pretty JSON.
 pub(super) fn json<T: Serialize>(value: &T) {
     match serde_json::to_string_pretty(value) {
@@ -28,6 +35,12 @@ pub(super) fn error(message: &str, fix: Option<&str>) {
     if let Some(fix) = fix {
         let _ = writeln!(err, "  fix: {fix}");
     }
+}
+
+/// Prints a note about what sluice is doing to stderr (kept off stdout, which holds results).
+pub(super) fn note(message: &str) {
+    let mut err = std::io::stderr().lock();
+    let _ = writeln!(err, "sluice: {message}");
 }
 
 /// Prints a warning to stderr.
@@ -59,4 +72,61 @@ pub(super) fn table(header: &[&str], rows: &[Vec<String>]) -> String {
         out.push_str(&fmt_row(row.iter().map(String::as_str).collect()));
     }
     out
+}
+
+/// A progress bar on stderr for one file's rows, drawn only on a terminal and only once the
+/// file has shown itself to be long ([`Bar::SHOW_FROM_ROWS`] rows): short imports finish
+/// before a bar could tell anyone anything.
+pub(super) struct Bar {
+    bar: indicatif::ProgressBar,
+    started: std::time::Instant,
+    shown: bool,
+}
+
+impl Bar {
+    /// Rows after which the bar appears.
+    const SHOW_FROM_ROWS: u64 = 2_000;
+
+    /// A bar for reading `file`, `bytes` long: the bar follows bytes (which give the ETA),
+    /// the message counts rows.
+    pub(super) fn new(file: &std::path::Path, bytes: u64) -> Self {
+        let bar = indicatif::ProgressBar::with_draw_target(
+            Some(bytes),
+            indicatif::ProgressDrawTarget::hidden(),
+        );
+        if let Ok(style) = indicatif::ProgressStyle::with_template(
+            "{prefix} [{bar:30}] {percent:>3}%  {msg}  ETA {eta}",
+        ) {
+            bar.set_style(style.progress_chars("=> "));
+        }
+        let name = file.file_name().map_or_else(
+            || file.display().to_string(),
+            |n| n.to_string_lossy().into_owned(),
+        );
+        bar.set_prefix(name);
+        Self {
+            bar,
+            started: std::time::Instant::now(),
+            shown: false,
+        }
+    }
+
+    /// `bytes` read and `rows` handled so far.
+    pub(super) fn update(&mut self, bytes: u64, rows: u64) {
+        if !self.shown && rows >= Self::SHOW_FROM_ROWS {
+            self.bar
+                .set_draw_target(indicatif::ProgressDrawTarget::stderr());
+            self.shown = true;
+        }
+        let secs = self.started.elapsed().as_secs_f64().max(0.001);
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)] // A rate, rounded.
+        let rate = (rows as f64 / secs) as u64;
+        self.bar.set_message(format!("{rows} rows, {rate} rows/s"));
+        self.bar.set_position(bytes);
+    }
+
+    /// Removes the bar, leaving the terminal as it was for the summary.
+    pub(super) fn clear(self) {
+        self.bar.finish_and_clear();
+    }
 }

@@ -10,6 +10,21 @@ use crate::plugin::{self, LoadedPlugin};
 
 #[derive(Debug, Subcommand)]
 pub(super) enum PluginCommand {
+    /// Write a new plugin crate that builds to wasm and passes its own tests.
+    New {
+        /// The plugin's name: lower-case letters, digits and hyphens.
+        name: String,
+        /// What kind of plugin.
+        #[arg(long, value_enum)]
+        kind: super::scaffold::NewKind,
+        /// Where to write it (default: ./NAME).
+        #[arg(long)]
+        dir: Option<std::path::PathBuf>,
+        /// The sluice SDK directory (default: the one this sluice was built from, or the
+        /// workspace's when the crate goes into a sluice checkout's plugins/).
+        #[arg(long)]
+        sdk: Option<std::path::PathBuf>,
+    },
     /// Print what a plugin declares: name, version, kind, parameters.
     Inspect {
         /// A `.wasm` component, or the name of a built-in plugin.

@@ -11,10 +11,15 @@ use std::time::Duration;
 
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
-use sluice_sdk::{Kind, ParamType, ParamValue, Params, PluginInfo};
+use sluice_sdk::{CONTACT_FIELDS, Kind, ParamType, ParamValue, Params, PluginInfo};
 use toml::Spanned;
 
 use crate::plugin::{self, Limits};
+use crate::store::FieldPolicy;
+
+mod watch;
+
+pub use watch::{ALWAYS_IGNORED, DEFAULT_PATTERNS, WatchSpec};
 
 /// Where in a file something is.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -73,6 +78,34 @@ pub struct StageSpec {
     line: usize,
 }
 
+/// `[source] plugin = "auto"`: the file extensions each built-in source reads.
+pub const AUTO_SOURCES: [(&str, &[&str]); 2] = [
+    ("csv", &["csv", "tsv", "tab", "txt"]),
+    ("excel", &["xlsx", "xlsm", "xlsb", "xls", "ods"]),
+];
+
+/// A source that `plugin = "auto"` picks for files with one of `extensions`.
+#[derive(Clone, Debug)]
+pub struct AutoSource {
+    /// Lower-case file extensions, without the dot.
+    pub extensions: &'static [&'static str],
+    /// The stage: a built-in source with its params from `[source.NAME]`.
+    pub stage: StageSpec,
+}
+
+/// `[pipeline] on_rejected`: what an import does when rows are rejected.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum OnRejected {
+    /// Import the other rows; rejected ones go to the exceptions report (the default).
+    Continue,
+    /// Import nothing when more than `max_rejected` (a share of the rows, 0 to 1) of the
+    /// file's rows are rejected; the exceptions report is kept.
+    Abort {
+        /// The largest share of rejected rows that still imports; 0: any rejected row aborts.
+        max_rejected: f64,
+    },
+}
+
 /// The `[match]` section: the matcher and the host's decision thresholds.
 #[derive(Clone, Debug)]
 pub struct MatchSpec {
@@ -83,6 +116,35 @@ pub struct MatchSpec {
     /// A best score at or above this (but below `auto_accept`) creates a new contact and
     /// flags the row as a possible duplicate.
     pub review: f64,
+    /// What a row matching several contacts about equally well does.
+    pub on_ambiguous: OnAmbiguous,
+    /// How a matched contact's fields take the row's values, in contact-field order
+    /// (`[match.append]`; `fill` unless set).
+    pub append: [FieldPolicy; 9],
+}
+
+/// `[match] on_ambiguous`: what a row that matches several contacts about equally well does.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum OnAmbiguous {
+    /// Reject the row to the exceptions report, listing the candidates (the default).
+    #[default]
+    Reject,
+    /// Create a new contact and flag the row, listing the candidates.
+    New,
+    /// Attach the row to the best-scoring candidate and flag it, listing the others.
+    Best,
+}
+
+impl OnAmbiguous {
+    /// The setting as written in TOML.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OnAmbiguous::Reject => "reject",
+            OnAmbiguous::New => "new",
+            OnAmbiguous::Best => "best",
+        }
+    }
 }
 
 /// A checked pipeline.
@@ -100,10 +162,15 @@ pub struct PipelineSpec {
     pub member_code: Option<String>,
     /// Rows per plugin call.
     pub batch_size: usize,
+    /// What to do when rows are rejected.
+    pub on_rejected: OnRejected,
     /// Sandbox limits of every plugin instance.
     pub limits: Limits,
-    /// The source stage.
+    /// The source stage; with `plugin = "auto"`, the CSV one (the first of `auto_sources`).
     pub source: StageSpec,
+    /// With `plugin = "auto"`: the source for each kind of file, chosen by extension;
+    /// empty when the pipeline names one source.
+    pub auto_sources: Vec<AutoSource>,
     /// Transforms, in order.
     pub transforms: Vec<StageSpec>,
     /// Validators, in order.
@@ -112,6 +179,8 @@ pub struct PipelineSpec {
     pub matcher: MatchSpec,
     /// The store file.
     pub store_path: PathBuf,
+    /// The `[watch]` section, if the pipeline has one.
+    pub watch: Option<WatchSpec>,
     /// SHA-256 of the pipeline file, recorded with each import.
     pub hash: String,
 }
@@ -120,7 +189,7 @@ pub struct PipelineSpec {
 #[serde(deny_unknown_fields)]
 struct RawPipeline {
     pipeline: RawMeta,
-    source: RawStage,
+    source: RawSource,
     #[serde(default)]
     transform: Vec<RawStage>,
     #[serde(default)]
@@ -129,8 +198,7 @@ struct RawPipeline {
     matcher: Option<RawMatch>,
     store: Option<RawStore>,
     /// Read by `sluice watch`.
-    #[allow(dead_code)] // Checked for syntax now; used by watch mode.
-    watch: Option<toml::Table>,
+    watch: Option<watch::RawWatch>,
 }
 
 #[derive(Deserialize)]
@@ -143,6 +211,8 @@ struct RawMeta {
     batch_size: Option<Spanned<i64>>,
     plugin_timeout_ms: Option<Spanned<i64>>,
     plugin_memory_mb: Option<Spanned<i64>>,
+    on_rejected: Option<Spanned<String>>,
+    max_rejected: Option<Spanned<toml::Value>>,
 }
 
 #[derive(Deserialize)]
@@ -153,6 +223,18 @@ struct RawStage {
     params: BTreeMap<Spanned<String>, toml::Value>,
 }
 
+/// `[source]`: one plugin with `params`, or `plugin = "auto"` with a params table per
+/// built-in source (`[source.csv]`, `[source.excel]`).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSource {
+    plugin: Spanned<String>,
+    #[serde(default)]
+    params: BTreeMap<Spanned<String>, toml::Value>,
+    csv: Option<Spanned<BTreeMap<Spanned<String>, toml::Value>>>,
+    excel: Option<Spanned<BTreeMap<Spanned<String>, toml::Value>>>,
+}
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawMatch {
@@ -161,6 +243,9 @@ struct RawMatch {
     params: BTreeMap<Spanned<String>, toml::Value>,
     auto_accept: Option<Spanned<f64>>,
     review: Option<Spanned<f64>>,
+    on_ambiguous: Option<Spanned<String>>,
+    #[serde(default)]
+    append: BTreeMap<Spanned<String>, Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -231,6 +316,11 @@ impl PipelineSpec {
             3_600_000,
         )?;
         let memory_mb = positive(raw.pipeline.plugin_memory_mb, "plugin_memory_mb", 512, 4096)?;
+        let on_rejected = on_rejected(
+            raw.pipeline.on_rejected.as_ref(),
+            raw.pipeline.max_rejected.as_ref(),
+            &invalid,
+        )?;
 
         let stage = |section: String, raw: RawStage| StageSpec {
             section,
@@ -262,6 +352,8 @@ impl PipelineSpec {
                         ),
                     ));
                 }
+                let (on_ambiguous, append) =
+                    match_policies(m.on_ambiguous.as_ref(), &m.append, &invalid)?;
                 let stage = stage(
                     "[match]".into(),
                     RawStage {
@@ -273,6 +365,8 @@ impl PipelineSpec {
                     stage,
                     auto_accept,
                     review,
+                    on_ambiguous,
+                    append,
                 }
             }
             None => MatchSpec {
@@ -284,8 +378,15 @@ impl PipelineSpec {
                 },
                 auto_accept: 0.92,
                 review: 0.75,
+                on_ambiguous: OnAmbiguous::Reject,
+                append: [FieldPolicy::Fill; 9],
             },
         };
+        let (source, auto_sources) = source_stages(raw.source, &stage, &invalid)?;
+        let watch = raw
+            .watch
+            .map(|w| watch::check(w, &base, &invalid))
+            .transpose()?;
         let store_path = base.join(
             raw.store
                 .and_then(|s| s.path)
@@ -299,11 +400,13 @@ impl PipelineSpec {
             timezone,
             member_code: raw.pipeline.member_code,
             batch_size: usize::try_from(batch_size).unwrap_or(512),
+            on_rejected,
             limits: Limits {
                 call_timeout: Duration::from_millis(timeout_ms),
                 memory: usize::try_from(memory_mb << 20).unwrap_or(usize::MAX),
             },
-            source: stage("[source]".into(), raw.source),
+            source,
+            auto_sources,
             transforms: raw
                 .transform
                 .into_iter()
@@ -318,6 +421,7 @@ impl PipelineSpec {
                 .collect(),
             matcher,
             store_path,
+            watch,
             hash: plugin::hex(&Sha256::digest(text.as_bytes())),
         })
     }
@@ -331,7 +435,14 @@ impl PipelineSpec {
     /// Every stage with the kind of plugin it needs, in pipeline order.
     #[must_use]
     pub fn stages(&self) -> Vec<(&StageSpec, Kind)> {
-        let mut stages = vec![(&self.source, Kind::Source)];
+        let mut stages: Vec<(&StageSpec, Kind)> = if self.auto_sources.is_empty() {
+            vec![(&self.source, Kind::Source)]
+        } else {
+            self.auto_sources
+                .iter()
+                .map(|a| (&a.stage, Kind::Source))
+                .collect()
+        };
         stages.extend(self.transforms.iter().map(|s| (s, Kind::Transform)));
         stages.extend(self.validators.iter().map(|s| (s, Kind::Validator)));
         stages.push((&self.matcher.stage, Kind::Matcher));
@@ -413,6 +524,111 @@ impl StageSpec {
     }
 }
 
+/// The source stage, and with `plugin = "auto"` one stage per built-in source.
+fn source_stages(
+    raw: RawSource,
+    stage: &dyn Fn(String, RawStage) -> StageSpec,
+    invalid: &dyn Fn(usize, String) -> Error,
+) -> Result<(StageSpec, Vec<AutoSource>), Error> {
+    let mut per_plugin = [("csv", raw.csv), ("excel", raw.excel)];
+    if raw.plugin.get_ref() != "auto" {
+        if let Some((name, Some(table))) = per_plugin.iter().find(|(_, t)| t.is_some()) {
+            return Err(invalid(
+                table.span().start,
+                format!(
+                    "[source.{name}] is only read with `plugin = \"auto\"`; put the parameters \
+                     of plugin `{}` in [source.params]",
+                    raw.plugin.get_ref()
+                ),
+            ));
+        }
+        let plugin = raw.plugin;
+        return Ok((
+            stage(
+                "[source]".into(),
+                RawStage {
+                    plugin,
+                    params: raw.params,
+                },
+            ),
+            Vec::new(),
+        ));
+    }
+    if let Some((key, _)) = raw.params.iter().next() {
+        return Err(invalid(
+            key.span().start,
+            "with `plugin = \"auto\"` the source parameters go in [source.csv] and \
+             [source.excel], one table per plugin, not in [source.params]"
+                .into(),
+        ));
+    }
+    let mut auto = Vec::new();
+    for (name, extensions) in AUTO_SOURCES {
+        let params = per_plugin
+            .iter_mut()
+            .find(|(n, _)| *n == name)
+            .and_then(|(_, t)| t.take())
+            .map(Spanned::into_inner)
+            .unwrap_or_default();
+        let plugin = Spanned::new(raw.plugin.span(), name.to_string());
+        auto.push(AutoSource {
+            extensions,
+            stage: stage(format!("[source.{name}]"), RawStage { plugin, params }),
+        });
+    }
+    let first = auto
+        .first()
+        .map(|a| a.stage.clone())
+        .ok_or_else(|| invalid(raw.plugin.span().start, "no automatic sources".into()))?;
+    Ok((first, auto))
+}
+
+/// `on_rejected` and `max_rejected` of `[pipeline]`.
+fn on_rejected(
+    mode: Option<&Spanned<String>>,
+    max: Option<&Spanned<toml::Value>>,
+    invalid: &dyn Fn(usize, String) -> Error,
+) -> Result<OnRejected, Error> {
+    let max_rejected = match max {
+        None => None,
+        Some(v) => {
+            #[allow(clippy::cast_precision_loss)] // A share written by hand: 0 or 1.
+            let ratio = match v.get_ref() {
+                toml::Value::Float(f) => Some(*f),
+                toml::Value::Integer(i) => Some(*i as f64),
+                _ => None,
+            };
+            match ratio {
+                Some(r) if (0.0..=1.0).contains(&r) => Some(r),
+                _ => {
+                    return Err(invalid(
+                        v.span().start,
+                        "`max_rejected` is the largest share of rejected rows that still \
+                         imports, a number from 0 to 1 (0.1 = 10%)"
+                            .into(),
+                    ));
+                }
+            }
+        }
+    };
+    match mode.map(|m| (m.get_ref().as_str(), m.span().start)) {
+        None | Some(("continue", _)) => match max {
+            Some(v) => Err(invalid(
+                v.span().start,
+                "`max_rejected` applies only with `on_rejected = \"abort\"`".into(),
+            )),
+            None => Ok(OnRejected::Continue),
+        },
+        Some(("abort", _)) => Ok(OnRejected::Abort {
+            max_rejected: max_rejected.unwrap_or(0.0),
+        }),
+        Some((other, at)) => Err(invalid(
+            at,
+            format!("`on_rejected` {other:?} is not one of \"continue\" or \"abort\""),
+        )),
+    }
+}
+
 fn typed(value: &toml::Value, ty: ParamType) -> Option<ParamValue> {
     use toml::Value as V;
     Some(match (ty, value) {
@@ -448,6 +664,65 @@ fn describe_value(value: &toml::Value) -> String {
     }
 }
 
+/// Reads `[match] on_ambiguous` and `[match.append]` (contact field → `fill` | `replace` |
+/// `ignore`; a field is named as in the template, e.g. `"Primary Email"`).
+fn match_policies(
+    on_ambiguous: Option<&Spanned<String>>,
+    append: &BTreeMap<Spanned<String>, Spanned<String>>,
+    invalid: &dyn Fn(usize, String) -> Error,
+) -> Result<(OnAmbiguous, [FieldPolicy; 9]), Error> {
+    let on_ambiguous = match on_ambiguous {
+        None => OnAmbiguous::Reject,
+        Some(v) => match v.get_ref().as_str() {
+            "reject" => OnAmbiguous::Reject,
+            "new" => OnAmbiguous::New,
+            "best" => OnAmbiguous::Best,
+            other => {
+                return Err(invalid(
+                    v.span().start,
+                    format!(
+                        "`[match] on_ambiguous` must be \"reject\", \"new\" or \"best\", not {other:?}"
+                    ),
+                ));
+            }
+        },
+    };
+    let mut policies = [FieldPolicy::Fill; 9];
+    for (field, policy) in append {
+        let Some(i) = CONTACT_FIELDS
+            .iter()
+            .position(|f| f.eq_ignore_ascii_case(field.get_ref().trim()))
+        else {
+            return Err(invalid(
+                field.span().start,
+                format!(
+                    "`[match.append]`: {:?} is not a contact field; use one of {}",
+                    field.get_ref(),
+                    CONTACT_FIELDS
+                        .iter()
+                        .map(|f| format!("\"{f}\""))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            ));
+        };
+        let Some(p) = FieldPolicy::parse(policy.get_ref()) else {
+            return Err(invalid(
+                policy.span().start,
+                format!(
+                    "`[match.append]` {:?} must be \"fill\", \"replace\" or \"ignore\", not {:?}",
+                    field.get_ref(),
+                    policy.get_ref()
+                ),
+            ));
+        };
+        if let Some(slot) = policies.get_mut(i) {
+            *slot = p;
+        }
+    }
+    Ok((on_ambiguous, policies))
+}
+
 /// Checks an IANA time zone name.
 pub fn check_timezone(name: &str) -> Result<chrono_tz::Tz, String> {
     name.parse::<chrono_tz::Tz>().map_err(|_| {
@@ -478,6 +753,44 @@ mod tests {
     }
 
     #[test]
+    fn auto_source_has_one_stage_per_builtin_source() {
+        let spec = parse(
+            "[pipeline]\nname = \"x\"\n[source]\nplugin = \"auto\"\n[source.csv]\n\
+             delimiter = \";\"\n[source.excel]\nsheet = \"Export\"\n",
+        )
+        .unwrap();
+        let stages: Vec<_> = spec
+            .auto_sources
+            .iter()
+            .map(|a| {
+                (
+                    a.stage.section.as_str(),
+                    a.stage.plugin.as_str(),
+                    a.stage.params.len(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            stages,
+            [("[source.csv]", "csv", 1), ("[source.excel]", "excel", 1)]
+        );
+        assert_eq!(spec.source.plugin, "csv");
+        assert_eq!(spec.stages().len(), 3, "both sources and the matcher");
+
+        let err = parse(
+            "[pipeline]\nname = \"x\"\n[source]\nplugin = \"auto\"\n[source.params]\n\
+             delimiter = \";\"\n",
+        )
+        .unwrap_err();
+        assert!(
+            err.to_string().starts_with(
+                "p.toml:6: with `plugin = \"auto\"` the source parameters go in [source.csv]"
+            ),
+            "{err}"
+        );
+    }
+
+    #[test]
     fn defaults_and_relative_paths() {
         let spec = parse(
             "[pipeline]\nname = \"x\"\n[source]\nplugin = \"csv\"\n[store]\npath = \"data/s.db\"\n",
@@ -487,6 +800,53 @@ mod tests {
         assert_eq!(spec.batch_size, 512);
         assert_eq!(spec.store_path, Path::new("data/s.db"));
         assert_eq!(spec.matcher.stage.plugin, "contacts");
+    }
+
+    #[test]
+    fn on_rejected_and_max_rejected() {
+        let with = |keys: &str| {
+            parse(&format!(
+                "[pipeline]\nname = \"x\"\n{keys}\n[source]\nplugin = \"csv\"\n"
+            ))
+        };
+        assert_eq!(with("").unwrap().on_rejected, OnRejected::Continue);
+        assert_eq!(
+            with("on_rejected = \"abort\"").unwrap().on_rejected,
+            OnRejected::Abort { max_rejected: 0.0 }
+        );
+        assert_eq!(
+            with("on_rejected = \"abort\"\nmax_rejected = 0.25")
+                .unwrap()
+                .on_rejected,
+            OnRejected::Abort { max_rejected: 0.25 }
+        );
+        assert_eq!(
+            with("on_rejected = \"abort\"\nmax_rejected = 1")
+                .unwrap()
+                .on_rejected,
+            OnRejected::Abort { max_rejected: 1.0 }
+        );
+        for (keys, says) in [
+            (
+                "on_rejected = \"stop\"",
+                "p.toml:3: `on_rejected` \"stop\" is not one of",
+            ),
+            (
+                "max_rejected = 0.5",
+                "p.toml:3: `max_rejected` applies only with",
+            ),
+            (
+                "on_rejected = \"abort\"\nmax_rejected = 1.5",
+                "p.toml:4: `max_rejected` is the largest share",
+            ),
+            (
+                "on_rejected = \"abort\"\nmax_rejected = \"10%\"",
+                "p.toml:4: `max_rejected` is the largest share",
+            ),
+        ] {
+            let err = with(keys).unwrap_err().to_string();
+            assert!(err.starts_with(says), "{keys}: {err}");
+        }
     }
 
     #[test]

@@ -6,9 +6,14 @@
 //! in results too. The runner checks the ledger before it commits.
 //!
 //! **Invariant:** all the data of one import is written in one transaction; an error
-//! anywhere rolls it back and marks the import failed.
+//! anywhere rolls it back and marks the import failed. A dry run (`ImportOptions::dry_run`)
+//! and an import refused by `on_rejected = "abort"` run every step the same way and roll the
+//! transaction back at the end; a dry run therefore counts exactly what the real run would.
 
 mod matching;
+mod preview;
+mod progress;
+mod report;
 mod template;
 
 use std::io::Read;
@@ -21,16 +26,22 @@ use sluice_sdk::{
     Verdict,
 };
 
-use crate::config::{self, PipelineSpec, StageSpec};
+use crate::config::{self, OnAmbiguous, OnRejected, PipelineSpec, StageSpec};
 use crate::plugin::{
     self, Host, LoadedPlugin, MatcherStage, SourceStage, TransformStage, ValidatorStage,
 };
 use crate::store::{
-    self, Counts, ExceptionStatus, FieldPolicy, ImportSummary, ImportTx, NewImport, NewInteraction,
-    NewPledge, Store,
+    self, Counts, ExceptionRecord, ExceptionStatus, FieldPolicy, ImportSummary, ImportTx,
+    MatchKind, MatchRecord, NewImport, NewInteraction, NewPledge, Store,
 };
 pub use matching::{AMBIGUITY_MARGIN, CANDIDATES_PER_KEY};
-use matching::{ContactIndex, Decision};
+use matching::{ContactIndex, Decision, Explanation};
+pub use preview::{Preview, StagePreview, preview};
+pub use progress::{NoProgress, Phase, Progress};
+pub use report::{
+    REASON_SEPARATOR, REPORT_COLUMNS, ReasonCount, ReasonTally, TOP_REASONS, WriteError,
+    reason_kind, write_csv,
+};
 pub use template::INTERACTION_TYPES;
 use template::Layout;
 
@@ -48,6 +59,19 @@ pub enum Error {
         /// Why.
         source: std::io::Error,
     },
+    /// `plugin = "auto"` has no source for the file's extension.
+    #[error(
+        "{path}: cannot tell the file's format from its extension{}; the automatic source reads {known}; rename the file or name a source plugin in the pipeline",
+        extension.as_ref().map(|e| format!(" `.{e}`")).unwrap_or_default()
+    )]
+    UnknownFormat {
+        /// The file.
+        path: PathBuf,
+        /// Its extension, if it has one.
+        extension: Option<String>,
+        /// The extensions that are read, as a list for people.
+        known: String,
+    },
     /// The source produced no header.
     #[error("{path} has no header row: the first non-blank line must name the columns")]
     NoHeader {
@@ -60,6 +84,12 @@ pub enum Error {
     /// The store failed.
     #[error(transparent)]
     Store(#[from] store::Error),
+    /// The caller asked the import to stop (Ctrl-C, SIGTERM): its transaction was rolled back.
+    #[error("the import of {} was interrupted; nothing of it was kept", path.display())]
+    Interrupted {
+        /// The file.
+        path: PathBuf,
+    },
     /// The row ledger does not add up: a bug, reported instead of committing.
     #[error(
         "import of {path} stopped before commit: {rows} rows read but {results} imported + {rejected} rejected; please report this"
@@ -84,6 +114,7 @@ impl Error {
             self,
             Error::Read { .. }
                 | Error::NoHeader { .. }
+                | Error::UnknownFormat { .. }
                 | Error::Plugin(plugin::Error::Refused {
                     bad_input: true,
                     ..
@@ -104,7 +135,8 @@ struct Stage {
 pub struct Pipeline {
     /// The configuration.
     pub spec: PipelineSpec,
-    source: Stage,
+    /// One source, or (`plugin = "auto"`) one per kind of file with its extensions.
+    sources: Vec<(&'static [&'static str], Stage)>,
     transforms: Vec<Stage>,
     validators: Vec<Stage>,
     matcher: Stage,
@@ -137,7 +169,14 @@ impl Pipeline {
             })
         };
         use sluice_sdk::Kind;
-        let source = load(host, &spec.source, Kind::Source)?;
+        let sources = if spec.auto_sources.is_empty() {
+            vec![(&[][..], load(host, &spec.source, Kind::Source)?)]
+        } else {
+            spec.auto_sources
+                .iter()
+                .map(|a| Ok((a.extensions, load(host, &a.stage, Kind::Source)?)))
+                .collect::<Result<_, config::Error>>()?
+        };
         let transforms = spec
             .transforms
             .iter()
@@ -151,7 +190,7 @@ impl Pipeline {
         let matcher = load(host, &spec.matcher.stage, Kind::Matcher)?;
         Ok(Self {
             spec,
-            source,
+            sources,
             transforms,
             validators,
             matcher,
@@ -160,11 +199,42 @@ impl Pipeline {
 
     /// Every stage's section name and plugin, in order.
     pub fn plugins(&self) -> impl Iterator<Item = (&str, &LoadedPlugin)> {
-        std::iter::once(&self.source)
+        self.sources
+            .iter()
+            .map(|(_, s)| s)
             .chain(&self.transforms)
             .chain(&self.validators)
             .chain(std::iter::once(&self.matcher))
             .map(|s| (s.section.as_str(), &s.plugin))
+    }
+}
+
+impl Pipeline {
+    /// The source stage that reads `file`: the pipeline's one source, or with
+    /// `plugin = "auto"` the one for the file's extension (compared case-insensitively).
+    fn source_for(&self, file: &Path) -> Result<&Stage, Error> {
+        if let [(_, only)] = self.sources.as_slice() {
+            return Ok(only);
+        }
+        let extension = file
+            .extension()
+            .map(|e| e.to_string_lossy().to_ascii_lowercase());
+        let found = extension.as_deref().and_then(|ext| {
+            self.sources
+                .iter()
+                .find(|(exts, _)| exts.contains(&ext))
+                .map(|(_, s)| s)
+        });
+        found.ok_or_else(|| Error::UnknownFormat {
+            path: file.to_path_buf(),
+            extension,
+            known: self
+                .sources
+                .iter()
+                .flat_map(|(exts, _)| exts.iter().map(|e| format!(".{e}")))
+                .collect::<Vec<_>>()
+                .join(", "),
+        })
     }
 }
 
@@ -181,6 +251,14 @@ pub struct ImportOptions {
     pub member_code: Option<String>,
     /// Import even if the same file was imported before.
     pub force: bool,
+    /// Run everything (matching and validation included) and report, but leave the store
+    /// unchanged: the import's transaction is rolled back, its record included.
+    pub dry_run: bool,
+    /// Keep the exceptions in [`ImportReport::exceptions`] (for a report file).
+    pub keep_exceptions: bool,
+    /// The file as `sluice watch` saw it: recorded in the import's own transaction, so the
+    /// file counts as handled exactly when its data is committed.
+    pub watched: Option<store::WatchedFile>,
 }
 
 /// What one import did.
@@ -198,15 +276,37 @@ pub struct ImportReport {
     pub contacts_matched: u64,
     /// Pledges created.
     pub pledges: u64,
+    /// Candidate lookups that hit the per-key cap ([`CANDIDATES_PER_KEY`]): a blocking key
+    /// so common (a frequent name) that only its first contacts were compared.
+    pub capped_lookups: u64,
     /// Notes for the user from the plugins (header, encoding ...).
     pub warnings: Vec<String>,
+    /// Nothing was written: a dry run (`import_id` is the id the import would have had).
+    pub dry_run: bool,
+    /// Why nothing was imported when `[pipeline] on_rejected = "abort"` refused the file.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub aborted: Option<String>,
+    /// The most frequent reasons of the exceptions, most frequent first.
+    pub top_reasons: Vec<ReasonCount>,
+    /// The file's header, as the report needs it.
+    #[serde(skip)]
+    pub columns: Vec<String>,
+    /// The exceptions report, when [`ImportOptions::keep_exceptions`] asked for it.
+    #[serde(skip)]
+    pub exceptions: Vec<ExceptionRecord>,
+    #[serde(skip)]
+    tally: ReasonTally,
 }
 
 /// How an import ended.
 #[derive(Clone, Debug)]
 pub enum Outcome {
-    /// The file was imported (some rows may have been rejected).
+    /// The file was imported (some rows may have been rejected), or would have been in a
+    /// dry run.
     Imported(ImportReport),
+    /// `on_rejected = "abort"` refused the file: too many rows were rejected, nothing was
+    /// imported; the import is recorded as failed with its exceptions report.
+    Aborted(ImportReport),
     /// The same file (by SHA-256) was imported before; nothing was done.
     AlreadyImported {
         /// The file.
@@ -243,6 +343,19 @@ pub fn run_import(
     file: &Path,
     opts: &ImportOptions,
 ) -> Result<Outcome, Error> {
+    run_import_with(host, pipeline, store, file, opts, &mut NoProgress)
+}
+
+/// Imports one file into `store`, telling `progress` how far it has got.
+pub fn run_import_with(
+    host: &Host,
+    pipeline: &Pipeline,
+    store: &mut Store,
+    file: &Path,
+    opts: &ImportOptions,
+    progress: &mut dyn Progress,
+) -> Result<Outcome, Error> {
+    progress.phase(file, Phase::Hashing);
     let sha = sha256_file(file)?;
     if !opts.force
         && let Some(earlier) = store.committed_import_with_sha(&sha)?
@@ -270,12 +383,13 @@ pub fn run_import(
             .or_else(|| spec.member_code.clone()),
     };
 
+    progress.phase(file, Phase::Preparing);
     let mut reader = Reader::open(host, pipeline, file, &ctx)?;
     let (header, first) = reader.until_header()?;
     let mut chain = Chain::prepare(host, pipeline, &header, &ctx, &mut reader.warnings)?;
     chain.index_contacts(store, spec.batch_size)?;
 
-    let import_id = store.start_import(&NewImport {
+    let new = NewImport {
         name: opts.name.clone().unwrap_or_else(|| file_name.clone()),
         description: opts.description.clone(),
         pipeline: spec.name.clone(),
@@ -284,49 +398,149 @@ pub fn run_import(
         member_code: ctx.member_code.clone(),
         file_name: file_name.clone(),
         file_sha256: sha,
-        columns: header,
-    })?;
+        columns: header.clone(),
+    };
+    // A dry run records the import inside its own transaction, which it rolls back.
+    let import_id = if opts.dry_run {
+        None
+    } else {
+        Some(store.start_import(&new)?)
+    };
     let mut report = ImportReport {
-        import_id,
+        import_id: import_id.unwrap_or_default(),
         file: file.display().to_string(),
         counts: Counts::default(),
         contacts_created: 0,
         contacts_matched: 0,
         pledges: 0,
+        capped_lookups: 0,
         warnings: Vec::new(),
+        dry_run: opts.dry_run,
+        aborted: None,
+        top_reasons: Vec::new(),
+        columns: header,
+        exceptions: Vec::new(),
+        tally: ReasonTally::default(),
     };
-    match load_rows(
+    let begin = match import_id {
+        Some(id) => Begin::Import(id),
+        None => Begin::DryRun(&new),
+    };
+    let loaded = load_rows(
         store,
-        import_id,
+        begin,
         &mut reader,
         first,
         &mut chain,
-        spec.batch_size,
+        spec,
+        opts,
         &mut report,
-    ) {
-        Ok(()) => {
-            report.warnings = reader.warnings;
-            Ok(Outcome::Imported(report))
-        }
+        progress,
+    );
+    report.warnings = std::mem::take(&mut reader.warnings);
+    let aborted = match loaded {
+        Ok(aborted) => aborted,
         Err(e) => {
             // The data is rolled back already; record why the import failed. A failure to
             // record it must not hide the original error.
-            let _ = store.fail_import(import_id, &e.to_string());
-            Err(e)
+            if let Some(id) = import_id {
+                let _ = store.fail_import(id, &e.to_string());
+            }
+            return Err(e);
+        }
+    };
+    report.top_reasons = report.tally.top(TOP_REASONS);
+    let Some(rejected) = aborted else {
+        return Ok(Outcome::Imported(report));
+    };
+    if let Some(id) = import_id {
+        let message = report.aborted.clone().unwrap_or_default();
+        if let Err(e) = store.abort_import(id, &message, &report.counts, &rejected) {
+            // Without its report the import must still not stay `running`.
+            let _ = store.fail_import(id, &message);
+            return Err(e.into());
         }
     }
+    if opts.keep_exceptions {
+        report.exceptions = rejected;
+    }
+    Ok(Outcome::Aborted(report))
 }
 
+/// How [`load_rows`] opens the import's transaction.
+#[derive(Clone, Copy)]
+enum Begin<'a> {
+    /// The import, already recorded as running.
+    Import(i64),
+    /// A dry run: record this import inside the transaction that is rolled back.
+    DryRun(&'a NewImport),
+}
+
+/// Records an exception and counts its reasons for the summary.
+fn add_exception<V: AsRef<str>>(
+    tx: &mut ImportTx<'_>,
+    report: &mut ImportReport,
+    row: u32,
+    status: ExceptionStatus,
+    reasons: &[String],
+    values: &[V],
+) -> Result<(), Error> {
+    report.tally.add(reasons);
+    tx.add_exception(row, status, reasons, values)?;
+    Ok(())
+}
+
+/// Whether `on_rejected` refuses a file with these counts; the message says why.
+fn abort_reason(on_rejected: OnRejected, counts: &Counts) -> Option<String> {
+    let OnRejected::Abort { max_rejected } = on_rejected else {
+        return None;
+    };
+    if counts.rejected == 0 || counts.rows == 0 {
+        return None;
+    }
+    #[allow(clippy::cast_precision_loss)] // A share for a threshold: 2^52 rows is plenty.
+    let share = counts.rejected as f64 / counts.rows as f64;
+    (share > max_rejected).then(|| {
+        format!(
+            "{} of {} rows rejected ({:.1}%), more than max_rejected allows ({:.1}%): nothing \
+             was imported (on_rejected = \"abort\"); fix the rows listed in the exceptions \
+             report and import the file again",
+            counts.rejected,
+            counts.rows,
+            share * 100.0,
+            max_rejected * 100.0
+        )
+    })
+}
+
+/// Runs every row through the chain inside the import's transaction, then commits it, or
+/// rolls it back for a dry run or an abort. Returns the rejected exceptions of an aborted
+/// import (the store has not recorded the abort yet).
+#[allow(clippy::too_many_arguments)] // The parts of one import, each used once.
 fn load_rows(
     store: &mut Store,
-    import_id: i64,
+    begin: Begin<'_>,
     reader: &mut Reader,
     first: Vec<SourceOutput>,
     chain: &mut Chain,
-    batch_size: usize,
+    spec: &PipelineSpec,
+    opts: &ImportOptions,
     report: &mut ImportReport,
-) -> Result<(), Error> {
-    let mut tx = store.begin(import_id)?;
+    progress: &mut dyn Progress,
+) -> Result<Option<Vec<ExceptionRecord>>, Error> {
+    let batch_size = spec.batch_size;
+    let mut tx = match begin {
+        Begin::Import(id) => store.begin(id)?,
+        Begin::DryRun(new) => store.begin_dry_run(new)?,
+    };
+    report.import_id = tx.import_id();
+    let path = PathBuf::from(&report.file);
+    progress.phase(
+        &path,
+        Phase::Loading {
+            bytes: reader.file.metadata().map_or(0, |m| m.len()),
+        },
+    );
     let mut pending = Batch::new(chain.header.len());
     let mut feed = |out: SourceOutput,
                     pending: &mut Batch,
@@ -336,7 +550,9 @@ fn load_rows(
         for reject in out.rejects {
             report.counts.rows += 1;
             report.counts.rejected += 1;
-            tx.add_exception(
+            add_exception(
+                tx,
+                report,
                 reject.row,
                 ExceptionStatus::Rejected,
                 &[reject.reason],
@@ -362,6 +578,11 @@ fn load_rows(
     while let Some(mut out) = reader.next()? {
         reader.warnings.append(&mut out.warnings);
         feed(out, &mut pending, &mut tx, report)?;
+        progress.rows(reader.read, report.counts.rows);
+        if progress.stop_requested() {
+            // Returning drops the transaction: everything of this import is rolled back.
+            return Err(Error::Interrupted { path });
+        }
     }
     if !pending.is_empty() {
         chain.process(&pending, &mut tx, report)?;
@@ -375,8 +596,44 @@ fn load_rows(
             rejected: c.rejected,
         });
     }
-    tx.commit(&report.counts)?;
-    Ok(())
+    progress.phase(&path, Phase::Committing);
+    if let Some(message) = abort_reason(spec.on_rejected, &c) {
+        // Only the rejected rows explain an abort; nothing was imported to be flagged.
+        let rejected: Vec<ExceptionRecord> = tx
+            .exceptions()?
+            .into_iter()
+            .filter(|x| x.status == ExceptionStatus::Rejected)
+            .collect();
+        tx.roll_back(&c)?;
+        report.tally = ReasonTally::default();
+        for x in &rejected {
+            report.tally.add(&x.reasons);
+        }
+        report.counts = Counts {
+            rows: c.rows,
+            results: 0,
+            rejected: c.rejected,
+            flagged: 0,
+            skipped: c.rows - c.rejected,
+        };
+        report.contacts_created = 0;
+        report.contacts_matched = 0;
+        report.pledges = 0;
+        report.aborted = Some(message);
+        return Ok(Some(rejected));
+    }
+    if opts.keep_exceptions {
+        report.exceptions = tx.exceptions()?;
+    }
+    if opts.dry_run {
+        tx.roll_back(&c)?;
+    } else {
+        if let Some(watched) = &opts.watched {
+            tx.record_watched(watched)?;
+        }
+        tx.commit(&c)?;
+    }
+    Ok(None)
 }
 
 /// Streams the file through the source plugin.
@@ -385,6 +642,8 @@ struct Reader {
     file: std::fs::File,
     path: PathBuf,
     buf: Vec<u8>,
+    /// Bytes of the file read so far.
+    read: u64,
     done: bool,
     warnings: Vec<String>,
 }
@@ -395,17 +654,15 @@ impl Reader {
             path: path.to_path_buf(),
             source,
         })?;
-        let mut source = host.source(
-            &pipeline.source.plugin,
-            &pipeline.source.section,
-            pipeline.spec.limits,
-        )?;
-        let warnings = source.open(&pipeline.source.params, ctx)?;
+        let stage = pipeline.source_for(path)?;
+        let mut source = host.source(&stage.plugin, &stage.section, pipeline.spec.limits)?;
+        let warnings = source.open(&stage.params, ctx)?;
         Ok(Self {
             source,
             file,
             path: path.to_path_buf(),
             buf: vec![0; CHUNK],
+            read: 0,
             done: false,
             warnings,
         })
@@ -428,6 +685,7 @@ impl Reader {
                 }
             }
         };
+        self.read += n as u64;
         if n == 0 {
             self.done = true;
             return Ok(Some(self.source.finish()?));
@@ -463,6 +721,8 @@ struct Chain {
     index: ContactIndex,
     auto_accept: f64,
     review: f64,
+    on_ambiguous: OnAmbiguous,
+    append: [FieldPolicy; 9],
 }
 
 /// Row problems gathered across stages, by index in the batch.
@@ -540,6 +800,8 @@ impl Chain {
             index: ContactIndex::default(),
             auto_accept: pipeline.spec.matcher.auto_accept,
             review: pipeline.spec.matcher.review,
+            on_ambiguous: pipeline.spec.matcher.on_ambiguous,
+            append: pipeline.spec.matcher.append,
         })
     }
 
@@ -554,6 +816,27 @@ impl Chain {
             let keys = self.matcher.keys(&records)?;
             for (c, keys) in chunk.iter().zip(keys) {
                 self.index.insert(c.id, c.fields.clone(), &keys);
+            }
+        }
+        // A contact's further emails and phones find it too: each is keyed as the contact
+        // with that value in place of the primary one.
+        let values = store.contact_values()?;
+        for chunk in values.chunks(batch_size.max(1)) {
+            let mut records = Batch::with_capacity(CONTACT_FIELDS.len(), chunk.len(), 0);
+            let mut variants = Vec::with_capacity(chunk.len());
+            for (id, field, value) in chunk {
+                let Some(mut fields) = self.index.fields(*id).cloned() else {
+                    continue;
+                };
+                if let Some(f) = fields.get_mut(*field) {
+                    f.clone_from(value);
+                }
+                records.push_row(0, &fields);
+                variants.push((*id, fields));
+            }
+            let keys = self.matcher.keys(&records)?;
+            for ((id, fields), keys) in variants.into_iter().zip(keys) {
+                self.index.add_variant(id, fields, &keys);
             }
         }
         Ok(())
@@ -605,7 +888,7 @@ impl Chain {
                 }
             }
         }
-        let (decisions, keys) = self.decide(&records)?;
+        let (decisions, keys, explanations) = self.decide(&records)?;
 
         let mut created: Vec<Option<i64>> = vec![None; records.len()];
         for i in 0..n {
@@ -616,7 +899,9 @@ impl Chain {
                 record_of_row.get(i).copied().flatten(),
             ) else {
                 report.counts.rejected += 1;
-                tx.add_exception(
+                add_exception(
+                    tx,
+                    report,
                     number,
                     ExceptionStatus::Rejected,
                     &verdicts.rejects[i],
@@ -625,45 +910,78 @@ impl Chain {
                 continue;
             };
             let record_keys = keys.get(r).map_or(&[][..], Vec::as_slice);
-            let contact_id = match decisions
+            let explanation = explanations.get(r).cloned().unwrap_or_default();
+            let (kind, contact_id) = match decisions
                 .get(r)
                 .cloned()
                 .unwrap_or(Pick::Decided(Decision::New))
             {
-                Pick::Decided(Decision::Ambiguous(close)) => {
-                    report.counts.rejected += 1;
-                    verdicts.rejects[i].push(matching::ambiguous_reason(&close));
-                    tx.add_exception(
-                        number,
-                        ExceptionStatus::Rejected,
-                        &verdicts.rejects[i],
-                        &values,
-                    )?;
-                    continue;
-                }
+                Pick::Decided(Decision::Ambiguous(close)) => match self.on_ambiguous {
+                    OnAmbiguous::Reject => {
+                        report.counts.rejected += 1;
+                        verdicts.rejects[i].push(matching::ambiguous_reason(&close));
+                        add_exception(
+                            tx,
+                            report,
+                            number,
+                            ExceptionStatus::Rejected,
+                            &verdicts.rejects[i],
+                            &values,
+                        )?;
+                        record_match(tx, number, MatchKind::Ambiguous, None, &explanation)?;
+                        continue;
+                    }
+                    OnAmbiguous::New => {
+                        verdicts.flags[i].push(format!(
+                            "{}; created a new contact (on_ambiguous = \"new\")",
+                            matching::ambiguous_reason(&close)
+                        ));
+                        let id = self.create_contact(tx, &row.contact, record_keys, report)?;
+                        (MatchKind::Ambiguous, id)
+                    }
+                    OnAmbiguous::Best => {
+                        let best = close.first().map_or(0, |(id, _)| *id);
+                        verdicts.flags[i].push(format!(
+                            "{}; attached to #{best}, the best (on_ambiguous = \"best\")",
+                            matching::ambiguous_reason(&close)
+                        ));
+                        report.contacts_matched += 1;
+                        self.update_contact(tx, best, &row.contact, record_keys)?;
+                        (MatchKind::Ambiguous, best)
+                    }
+                },
                 Pick::Decided(Decision::Existing { id, .. }) => {
                     report.contacts_matched += 1;
                     self.update_contact(tx, id, &row.contact, record_keys)?;
-                    id
+                    (MatchKind::Matched, id)
                 }
                 Pick::SameAsEarlier(earlier) => match created.get(earlier).copied().flatten() {
                     Some(id) => {
                         self.update_contact(tx, id, &row.contact, record_keys)?;
-                        id
+                        (MatchKind::SameAsRow, id)
                     }
-                    None => self.create_contact(tx, &row.contact, record_keys, report)?,
+                    None => (
+                        MatchKind::New,
+                        self.create_contact(tx, &row.contact, record_keys, report)?,
+                    ),
                 },
                 Pick::Decided(Decision::Review { id, score, reasons }) => {
                     verdicts.flags[i].push(format!(
                         "possibly the same contact as #{id} (score {score:.2}: {}); created a new contact",
                         reasons.join("; ")
                     ));
-                    self.create_contact(tx, &row.contact, record_keys, report)?
+                    (
+                        MatchKind::Review,
+                        self.create_contact(tx, &row.contact, record_keys, report)?,
+                    )
                 }
-                Pick::Decided(Decision::New) => {
-                    self.create_contact(tx, &row.contact, record_keys, report)?
-                }
+                Pick::Decided(Decision::New) => (
+                    MatchKind::New,
+                    self.create_contact(tx, &row.contact, record_keys, report)?,
+                ),
             };
+            record_match(tx, number, kind, Some(contact_id), &explanation)?;
+            report.capped_lookups = self.index.capped_lookups;
             if let Some(slot) = created.get_mut(r) {
                 *slot = Some(contact_id);
             }
@@ -690,7 +1008,9 @@ impl Chain {
             report.counts.results += 1;
             if !verdicts.flags[i].is_empty() {
                 report.counts.flagged += 1;
-                tx.add_exception(
+                add_exception(
+                    tx,
+                    report,
                     number,
                     ExceptionStatus::Flagged,
                     &verdicts.flags[i],
@@ -721,8 +1041,28 @@ impl Chain {
         fields: &[&str; 9],
         keys: &[String],
     ) -> Result<(), Error> {
-        let changes = tx.update_contact(id, fields, &[FieldPolicy::Fill; 9])?;
+        let changes = tx.update_contact(id, fields, &self.append)?;
         let mut merged = self.index.fields(id).cloned().unwrap_or_default();
+        // A differing email or phone that `fill` does not let in is kept as a further value
+        // of the contact rather than lost (and finds the contact in later imports).
+        for field in [5, 6] {
+            let (Some(old), Some(new)) = (merged.get(field), fields.get(field)) else {
+                continue;
+            };
+            let new = new.trim();
+            if self.append.get(field) == Some(&FieldPolicy::Fill)
+                && !new.is_empty()
+                && !old.trim().is_empty()
+                && old.trim() != new
+                && tx.add_contact_value(id, field, new)?
+            {
+                let mut variant = merged.clone();
+                if let Some(f) = variant.get_mut(field) {
+                    *f = new.to_string();
+                }
+                self.index.add_variant(id, variant, keys);
+            }
+        }
         for change in changes {
             if let Some(f) = merged.get_mut(change.field) {
                 f.clone_from(&change.new_value);
@@ -735,23 +1075,46 @@ impl Chain {
     /// Blocking keys and a decision for every record: against the index first, then, for
     /// records that would create a contact, against earlier such records of this batch, so
     /// that two rows about the same new person make one contact.
-    fn decide(&mut self, records: &Batch) -> Result<(Vec<Pick>, Vec<Vec<String>>), Error> {
+    #[allow(clippy::type_complexity)] // Three parallel lists, one entry per record.
+    fn decide(
+        &mut self,
+        records: &Batch,
+    ) -> Result<(Vec<Pick>, Vec<Vec<String>>, Vec<Explanation>), Error> {
         if records.is_empty() {
-            return Ok((Vec::new(), Vec::new()));
+            return Ok((Vec::new(), Vec::new(), Vec::new()));
         }
         let keys = self.matcher.keys(records)?;
-        let candidates: Vec<Vec<i64>> = keys.iter().map(|k| self.index.candidates(k)).collect();
+        // Each candidate is scored as stored and as each of its variants (further emails and
+        // phones); `matching::decide` keeps its best score.
+        let mut candidates: Vec<Vec<i64>> = Vec::with_capacity(keys.len());
         let mut contacts = Batch::new(CONTACT_FIELDS.len());
-        for id in candidates.iter().flatten() {
-            contacts.push_row(0, self.index.fields(*id).map_or(&[][..], |f| &f[..]));
+        for k in &keys {
+            let mut ids = Vec::new();
+            for id in self.index.candidates(k) {
+                ids.push(id);
+                contacts.push_row(0, self.index.fields(id).map_or(&[][..], |f| &f[..]));
+                for variant in self.index.variants(id) {
+                    ids.push(id);
+                    contacts.push_row(0, variant);
+                }
+            }
+            candidates.push(ids);
         }
         let scores = self.matcher.score(records, &candidates, &contacts)?;
         let mut per_record: Vec<Vec<(i64, f64, Vec<String>)>> = vec![Vec::new(); records.len()];
         for s in scores {
+            // An organization never matches an individual, whatever the matcher says.
+            let record_type = records.cell(s.index, 0);
+            let contact_type = self.index.fields(s.contact).map_or("", |f| f[0].as_str());
+            if !matching::types_agree(record_type, contact_type) {
+                continue;
+            }
             if let Some(list) = per_record.get_mut(s.index) {
                 list.push((s.contact, s.score, s.reasons));
             }
         }
+        let mut explanations: Vec<Explanation> =
+            per_record.iter().map(|s| matching::explain(s)).collect();
         let mut picks: Vec<Pick> = per_record
             .into_iter()
             .map(|s| Pick::Decided(matching::decide(s, self.auto_accept, self.review)))
@@ -814,6 +1177,11 @@ impl Chain {
                 let mut by_group: Vec<(i64, f64, Vec<String>)> = Vec::new();
                 for (id, score, reasons) in scores {
                     let earlier = usize::try_from(-id - 1).unwrap_or(usize::MAX);
+                    if earlier >= records.len()
+                        || !matching::types_agree(records.cell(*r, 0), records.cell(earlier, 0))
+                    {
+                        continue;
+                    }
                     let group = group_of.get(&earlier).copied().unwrap_or(earlier);
                     let group_id = -(i64::try_from(group).unwrap_or(i64::MAX)) - 1;
                     match by_group.iter_mut().find(|(g, _, _)| *g == group_id) {
@@ -822,18 +1190,48 @@ impl Chain {
                         None => by_group.push((group_id, score, reasons)),
                     }
                 }
-                if let Decision::Existing { id, .. } =
+                if let Decision::Existing { id, score, reasons } =
                     matching::decide(by_group, self.auto_accept, self.review)
                     && let Some(pick) = picks.get_mut(*r)
                 {
                     let group = usize::try_from(-id - 1).unwrap_or(usize::MAX);
                     group_of.insert(*r, group);
                     *pick = Pick::SameAsEarlier(group);
+                    if let Some(e) = explanations.get_mut(*r) {
+                        e.best = Some((score, reasons));
+                    }
                 }
             }
         }
-        Ok((picks, keys))
+        Ok((picks, keys, explanations))
     }
+}
+
+/// Records how row `row` was matched.
+fn record_match(
+    tx: &mut ImportTx<'_>,
+    row: u32,
+    decision: MatchKind,
+    contact_id: Option<i64>,
+    explanation: &Explanation,
+) -> Result<(), Error> {
+    let (score, reasons) = explanation
+        .best
+        .clone()
+        .map_or((None, Vec::new()), |(s, r)| (Some(s), r));
+    tx.add_match_decision(&MatchRecord {
+        row_number: row,
+        decision,
+        contact_id,
+        score,
+        reasons,
+        candidates: explanation
+            .candidates
+            .iter()
+            .map(|&(contact, score)| store::Candidate { contact, score })
+            .collect(),
+    })?;
+    Ok(())
 }
 
 /// A record's decision, or "the same new contact as an earlier record of this batch".

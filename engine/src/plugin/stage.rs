@@ -6,8 +6,9 @@
 use std::time::Duration;
 
 use sluice_sdk::{
-    Batch, ColumnSource, Context, Kind, OutputColumn, Packed, ParamValue, Params, RowVerdict,
-    SourceOutput, SourceReject, TransformPlan, ValidatorPlan, Verdict,
+    Batch, ColumnMapping, ColumnSource, Context, Kind, MappingStatus, OutputColumn, Packed,
+    ParamValue, Params, RowVerdict, SourceOutput, SourceReject, TransformPlan, ValidatorPlan,
+    Verdict,
 };
 use wasmtime::component::InstancePre;
 
@@ -361,7 +362,35 @@ impl TransformStage {
             reads: plan.reads,
             warnings: plan.warnings,
             columns: Vec::new(),
+            mappings: Vec::with_capacity(plan.mappings.len()),
         };
+        for m in plan.mappings {
+            if m.input as usize >= columns.len() || !(0.0..=1.0).contains(&m.confidence) {
+                return Err(self.run.protocol(
+                    None,
+                    format!(
+                        "its mapping of input column {} of {} has confidence {}, outside [0, 1], \
+                         or no such column",
+                        m.input,
+                        columns.len(),
+                        m.confidence
+                    ),
+                ));
+            }
+            out.mappings.push(ColumnMapping {
+                input: m.input,
+                targets: m.targets,
+                confidence: m.confidence,
+                reason: m.reason,
+                status: match m.status {
+                    bindings::transform::MappingStatus::Certain => MappingStatus::Certain,
+                    bindings::transform::MappingStatus::Uncertain => MappingStatus::Uncertain,
+                    bindings::transform::MappingStatus::Excluded => MappingStatus::Excluded,
+                    bindings::transform::MappingStatus::Unmapped => MappingStatus::Unmapped,
+                },
+                applied: m.applied,
+            });
+        }
         for c in plan.columns {
             let source = match c.source {
                 bindings::transform::ColumnSource::Input(i) => ColumnSource::Input(i),

@@ -9,7 +9,10 @@ use rusqlite::{
 };
 
 use super::contacts::{FieldChange, FieldPolicy};
-use super::imports::{Counts, ExceptionStatus, ImportStatus, encode_strings};
+use super::imports::{
+    Counts, ExceptionRecord, ExceptionStatus, ImportStatus, NewImport, encode_strings,
+    insert_running, read_exceptions,
+};
 use super::{Error, Store, count_to_sql, now_utc};
 
 /// An interaction to store: one imported row.
@@ -140,7 +143,7 @@ impl<'s> Statements<'s> {
 }
 
 /// Maps an `SQLite` error of an import's write to [`Error::Write`] (or [`Error::Busy`]).
-fn write_err(
+pub(super) fn write_err(
     path: &Path,
     import_id: i64,
     row_number: Option<u32>,
@@ -201,6 +204,36 @@ impl Store {
                 });
             }
         }
+        ImportTx::new(conn, path, tx, import_id)
+    }
+
+    /// Opens a transaction for a dry run: the import is recorded inside it (so it gets an
+    /// id and everything downstream runs as in a real import), and
+    /// [`ImportTx::roll_back`] then discards all of it, the import record included. The store
+    /// file is left byte for byte as it was. Takes the write lock like [`Store::begin`], so
+    /// the run sees the store exactly as a real import would.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Busy`] or [`Error::Query`].
+    pub fn begin_dry_run(&mut self, new: &NewImport) -> Result<ImportTx<'_>, Error> {
+        let Store { conn, path, .. } = self;
+        let (conn, path): (&Connection, &Path) = (conn, path);
+        let tx = Transaction::new_unchecked(conn, TransactionBehavior::Immediate)
+            .map_err(Error::query(path, "start the dry run's transaction"))?;
+        let import_id = insert_running(&tx, path, new)?;
+        ImportTx::new(conn, path, tx, import_id)
+    }
+}
+
+impl<'s> ImportTx<'s> {
+    /// The import transaction `tx` of running import `import_id`: prepares the statements.
+    fn new(
+        conn: &'s Connection,
+        path: &'s Path,
+        tx: Transaction<'s>,
+        import_id: i64,
+    ) -> Result<ImportTx<'s>, Error> {
         let stored: i64 = tx
             .query_row("SELECT coalesce(max(id), 0) FROM interactions", [], |row| {
                 row.get(0)
@@ -228,6 +261,33 @@ impl ImportTx<'_> {
     /// The import this transaction writes.
     pub fn import_id(&self) -> i64 {
         self.import_id
+    }
+
+    /// The exceptions written so far, by row number (they are not committed yet).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Query`], or [`Error::Corrupt`].
+    pub fn exceptions(&self) -> Result<Vec<ExceptionRecord>, Error> {
+        read_exceptions(&self.tx, self.path, self.import_id)
+    }
+
+    /// Checks the counts as [`ImportTx::commit`] does, then rolls everything back: the end of
+    /// a dry run, or of an import aborted for too many rejected rows. The counts are checked
+    /// first so a dry run reports exactly what the real run would commit.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::CountsMismatch`] (everything is rolled back all the same) or [`Error::Query`].
+    pub fn roll_back(self, counts: &Counts) -> Result<(), Error> {
+        let checked = self.check_counts(counts);
+        let ImportTx {
+            stmts, tx, path, ..
+        } = self;
+        drop(stmts);
+        tx.rollback()
+            .map_err(Error::query(path, "roll back the import's transaction"))?;
+        checked
     }
 
     /// Creates a contact with these fields (in [`CONTACT_COLUMNS`](super::CONTACT_COLUMNS) order) and logs the
@@ -617,5 +677,13 @@ impl ImportTx<'_> {
                 detail: problems.join("; "),
             })
         }
+    }
+}
+
+impl<'s> ImportTx<'s> {
+    /// The open transaction, the store path and the import id, for the writers of other
+    /// tables of the import (`matches.rs`).
+    pub(super) fn parts(&self) -> (&Transaction<'s>, &'s Path, i64) {
+        (&self.tx, self.path, self.import_id)
     }
 }

@@ -1,11 +1,13 @@
 //! The `imports` and `import_exceptions` tables: recording imports and reading them back.
 
 use std::fmt;
+use std::path::Path;
 
-use rusqlite::{OptionalExtension, Row, params};
+use rusqlite::{Connection, OptionalExtension, Row, params};
 use serde::Serialize;
 
-use super::{Error, Store, now_utc};
+use super::import_tx::write_err;
+use super::{Error, Store, count_to_sql, now_utc};
 
 /// What is known about an import before its first row is read.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -297,32 +299,90 @@ impl Store {
     ///
     /// [`Error::Busy`] if another process is writing, [`Error::Query`] otherwise.
     pub fn start_import(&mut self, new: &NewImport) -> Result<i64, Error> {
-        let op = "record the new import";
-        let columns_json = encode_strings(&new.columns).map_err(|e| Error::Query {
-            path: self.path.clone(),
-            op,
-            source: rusqlite::Error::ToSqlConversionFailure(Box::new(e)),
-        })?;
-        self.conn
+        insert_running(&self.conn, &self.path, new)
+    }
+
+    /// Marks a running import `failed` because it was aborted before commit (its data was
+    /// rolled back), with its row counts and the exceptions that explain why, so that
+    /// `sluice report` can show them. One transaction.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::NotRunning`] if it already finished, [`Error::CountsMismatch`] if the counts
+    /// do not add up, [`Error::Write`] or [`Error::Busy`].
+    pub fn abort_import(
+        &mut self,
+        id: i64,
+        error: &str,
+        counts: &Counts,
+        exceptions: &[ExceptionRecord],
+    ) -> Result<(), Error> {
+        let accounted = counts
+            .results
+            .checked_add(counts.rejected)
+            .and_then(|n| n.checked_add(counts.skipped));
+        if accounted != Some(counts.rows) {
+            return Err(Error::CountsMismatch {
+                import_id: id,
+                detail: format!(
+                    "rows ({}) is not results ({}) + rejected ({}) + skipped ({})",
+                    counts.rows, counts.results, counts.rejected, counts.skipped
+                ),
+            });
+        }
+        let path = self.path.clone();
+        let err = |row_number, op| write_err(&path, id, row_number, op);
+        let tx = self
+            .conn
+            .transaction()
+            .map_err(err(None, "record the aborted import"))?;
+        let changed = tx
             .execute(
-                "INSERT INTO imports (name, description, pipeline, pipeline_hash, timezone, \
-                 member_code, file_name, file_sha256, columns_json, status, started_at) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 'running', ?10)",
+                "UPDATE imports SET status = 'failed', error = ?2, rows = ?3, results = ?4, \
+                 rejected = ?5, flagged = ?6, skipped = ?7, finished_at = ?8 \
+                 WHERE id = ?1 AND status = 'running'",
                 params![
-                    new.name,
-                    new.description,
-                    new.pipeline,
-                    new.pipeline_hash,
-                    new.timezone,
-                    new.member_code,
-                    new.file_name,
-                    new.file_sha256,
-                    columns_json,
+                    id,
+                    error,
+                    count_to_sql(counts.rows),
+                    count_to_sql(counts.results),
+                    count_to_sql(counts.rejected),
+                    count_to_sql(counts.flagged),
+                    count_to_sql(counts.skipped),
                     now_utc(),
                 ],
             )
-            .map_err(Error::query(&self.path, op))?;
-        Ok(self.conn.last_insert_rowid())
+            .map_err(err(None, "record the aborted import"))?;
+        if changed != 1 {
+            drop(tx);
+            return Err(match self.import(id)? {
+                Some(import) => Error::NotRunning {
+                    id,
+                    status: import.status,
+                },
+                None => Error::NoSuchImport {
+                    path: self.path.clone(),
+                    id,
+                },
+            });
+        }
+        for x in exceptions {
+            let row = Some(x.row_number);
+            let to_sql = |e| rusqlite::Error::ToSqlConversionFailure(Box::new(e));
+            let reasons = encode_strings(&x.reasons)
+                .map_err(to_sql)
+                .map_err(err(row, "add the exception"))?;
+            let values = encode_strings(&x.values)
+                .map_err(to_sql)
+                .map_err(err(row, "add the exception"))?;
+            tx.execute(
+                "INSERT INTO import_exceptions (import_id, row_number, status, reasons_json, \
+                 values_json) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![id, x.row_number, x.status.as_str(), reasons, values],
+            )
+            .map_err(err(row, "add the exception"))?;
+        }
+        tx.commit().map_err(err(None, "record the aborted import"))
     }
 
     /// Marks a running import `failed` with the error that stopped it, and its finish time.
@@ -420,41 +480,87 @@ impl Store {
     ///
     /// [`Error::Query`], or [`Error::Corrupt`] for a row sluice did not write.
     pub fn exceptions(&self, import_id: i64) -> Result<Vec<ExceptionRecord>, Error> {
-        let raws = self
-            .conn
-            .prepare_cached(
-                "SELECT row_number, status, reasons_json, values_json FROM import_exceptions \
-                 WHERE import_id = ?1 ORDER BY row_number",
-            )
-            .and_then(|mut stmt| {
-                stmt.query_map([import_id], |row| {
-                    Ok((
-                        row.get::<_, i64>(0)?,
-                        row.get::<_, String>(1)?,
-                        row.get::<_, String>(2)?,
-                        row.get::<_, String>(3)?,
-                    ))
-                })?
-                .collect::<rusqlite::Result<Vec<_>>>()
-            })
-            .map_err(Error::query(&self.path, "read the exceptions report"))?;
-        raws.into_iter()
-            .map(|(row_number, status, reasons, values)| {
-                let bad = |what: &str| {
-                    self.corrupt(format!(
-                        "import {import_id}, exception row {row_number}: {what}"
-                    ))
-                };
-                Ok(ExceptionRecord {
-                    row_number: u32::try_from(row_number)
-                        .map_err(|_| bad("the row number is out of range"))?,
-                    status: ExceptionStatus::parse(&status).ok_or_else(|| bad("unknown status"))?,
-                    reasons: decode_strings(&reasons)
-                        .ok_or_else(|| bad("reasons_json is not a JSON array of strings"))?,
-                    values: decode_strings(&values)
-                        .ok_or_else(|| bad("values_json is not a JSON array of strings"))?,
-                })
-            })
-            .collect()
+        read_exceptions(&self.conn, &self.path, import_id)
     }
+}
+
+/// Inserts an import with status `running`; returns its id.
+pub(super) fn insert_running(
+    conn: &Connection,
+    path: &Path,
+    new: &NewImport,
+) -> Result<i64, Error> {
+    let op = "record the new import";
+    let columns_json = encode_strings(&new.columns).map_err(|e| Error::Query {
+        path: path.to_path_buf(),
+        op,
+        source: rusqlite::Error::ToSqlConversionFailure(Box::new(e)),
+    })?;
+    conn.execute(
+        "INSERT INTO imports (name, description, pipeline, pipeline_hash, timezone, \
+         member_code, file_name, file_sha256, columns_json, status, started_at) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 'running', ?10)",
+        params![
+            new.name,
+            new.description,
+            new.pipeline,
+            new.pipeline_hash,
+            new.timezone,
+            new.member_code,
+            new.file_name,
+            new.file_sha256,
+            columns_json,
+            now_utc(),
+        ],
+    )
+    .map_err(Error::query(path, op))?;
+    Ok(conn.last_insert_rowid())
+}
+
+/// The exceptions of an import by row number, read through `conn` (the store's connection,
+/// or an open import transaction, which sees its own uncommitted rows).
+pub(super) fn read_exceptions(
+    conn: &Connection,
+    path: &Path,
+    import_id: i64,
+) -> Result<Vec<ExceptionRecord>, Error> {
+    let corrupt = |detail: String| Error::Corrupt {
+        path: path.to_path_buf(),
+        detail,
+    };
+    let raws = conn
+        .prepare_cached(
+            "SELECT row_number, status, reasons_json, values_json FROM import_exceptions \
+             WHERE import_id = ?1 ORDER BY row_number",
+        )
+        .and_then(|mut stmt| {
+            stmt.query_map([import_id], |row| {
+                Ok((
+                    row.get::<_, i64>(0)?,
+                    row.get::<_, String>(1)?,
+                    row.get::<_, String>(2)?,
+                    row.get::<_, String>(3)?,
+                ))
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()
+        })
+        .map_err(Error::query(path, "read the exceptions report"))?;
+    raws.into_iter()
+        .map(|(row_number, status, reasons, values)| {
+            let bad = |what: &str| {
+                corrupt(format!(
+                    "import {import_id}, exception row {row_number}: {what}"
+                ))
+            };
+            Ok(ExceptionRecord {
+                row_number: u32::try_from(row_number)
+                    .map_err(|_| bad("the row number is out of range"))?,
+                status: ExceptionStatus::parse(&status).ok_or_else(|| bad("unknown status"))?,
+                reasons: decode_strings(&reasons)
+                    .ok_or_else(|| bad("reasons_json is not a JSON array of strings"))?,
+                values: decode_strings(&values)
+                    .ok_or_else(|| bad("values_json is not a JSON array of strings"))?,
+            })
+        })
+        .collect()
 }

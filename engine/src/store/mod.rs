@@ -18,7 +18,11 @@
 mod contacts;
 mod import_tx;
 mod imports;
+mod lock;
+mod matches;
 mod schema;
+mod undo;
+mod watched;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -32,7 +36,11 @@ pub use import_tx::{ImportTx, NewInteraction, NewPledge};
 pub use imports::{
     Counts, ExceptionRecord, ExceptionStatus, ImportStatus, ImportSummary, NewImport,
 };
+pub use lock::{INTERRUPTED, LockHolder, WriterLock};
+pub use matches::{Candidate, MatchKind, MatchRecord};
 pub use schema::SCHEMA_VERSION;
+pub use undo::{Blocker, FieldRestore, UndoRecord, UndoReport, UndoneImport};
+pub use watched::{WatchOutcome, WatchedFile, WatchedRecord};
 
 /// How long a statement waits for another process's lock before giving up with [`Error::Busy`].
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -101,6 +109,46 @@ pub enum Error {
     Busy {
         /// The store file.
         path: PathBuf,
+    },
+    /// Another process holds the store's writer lock (see [`WriterLock`]).
+    #[error(
+        "the store {} is in use by another sluice process ({})",
+        path.display(),
+        holder.as_ref().map_or_else(|| "its details are unavailable".to_string(), ToString::to_string)
+    )]
+    Locked {
+        /// The store file.
+        path: PathBuf,
+        /// Who holds the lock, when its lock file says so.
+        holder: Option<LockHolder>,
+    },
+    /// The lock file beside the store cannot be created or locked.
+    #[error("cannot create or lock the store's lock file {}: {source}", path.display())]
+    Lock {
+        /// The lock file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// An undo was refused because later imports built on the import's contacts.
+    #[error(
+        "import {id} cannot be undone: {}",
+        blockers.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")
+    )]
+    UndoBlocked {
+        /// The import asked for.
+        id: i64,
+        /// The later imports in the way, and what of theirs.
+        blockers: Vec<Blocker>,
+    },
+    /// An undo was asked for an import that is not committed (failed, running or undone).
+    #[error("import {id} is {status}: only a committed import can be undone")]
+    NotUndoable {
+        /// The import asked for.
+        id: i64,
+        /// Its status.
+        status: ImportStatus,
     },
     /// No import has this id.
     #[error("there is no import {id} in the store {}", path.display())]

@@ -15,10 +15,10 @@ use super::Error;
 pub(crate) const APPLICATION_ID: i64 = 0x534C_4345;
 
 /// The schema version this build writes and understands (the number of migrations).
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = 4;
 
 /// The migrations, oldest first; `MIGRATIONS[n - 1]` produces schema version `n`.
-pub(crate) const MIGRATIONS: [&str; 1] = [V1];
+pub(crate) const MIGRATIONS: [&str; 4] = [V1, V2, V3, V4];
 
 /// Schema version 1: imports, contacts, interactions, pledges, exceptions and the change log.
 const V1: &str = r"
@@ -116,6 +116,74 @@ CREATE TABLE changes (  -- the change log: what each import did to contacts, so 
 );
 CREATE INDEX changes_import ON changes (import_id);
 CREATE INDEX changes_row ON changes (table_name, row_id);
+";
+
+/// Schema version 2: the record of undone imports.
+const V2: &str = r"
+CREATE TABLE undos (  -- one row per import undone by `sluice undo`; the import's status is then undone
+    id           INTEGER PRIMARY KEY,
+    import_id    INTEGER NOT NULL UNIQUE REFERENCES imports (id), -- the import undone
+    requested_id INTEGER NOT NULL REFERENCES imports (id), -- the import named on the command line: itself,
+                                                  -- or the one whose `undo --cascade` undid this later one
+    interactions INTEGER NOT NULL CHECK (interactions >= 0), -- interactions removed
+    pledges      INTEGER NOT NULL CHECK (pledges >= 0),      -- pledges removed
+    contacts     INTEGER NOT NULL CHECK (contacts >= 0),     -- contacts removed: created by it, used by nothing else
+    restored     INTEGER NOT NULL CHECK (restored >= 0),     -- contact fields given back their earlier value
+    kept         INTEGER NOT NULL CHECK (kept >= 0),         -- fields left alone: changed again since the import
+    undone_at    TEXT NOT NULL                  -- UTC, YYYY-MM-DDTHH:MM:SSZ
+);
+";
+
+/// Schema version 3: each row's match decision, and the extra emails and phones of contacts.
+const V3: &str = r"
+CREATE TABLE match_decisions (  -- how each imported or ambiguous row was matched to a contact
+    import_id       INTEGER NOT NULL REFERENCES imports (id),
+    row_number      INTEGER NOT NULL,             -- the row in the imported file
+    decision        TEXT NOT NULL                 -- matched (an existing contact), new (created),
+                    CHECK (decision IN ('matched', 'new', 'same-as-row', 'review', 'ambiguous')),
+                                                  -- same-as-row (the contact an earlier row of this
+                                                  -- file created), review (created; looked like a
+                                                  -- candidate), ambiguous (several candidates)
+    contact_id      INTEGER,                      -- the row's contact; NULL when the row was rejected.
+                                                  -- No foreign key: undo may remove the contact
+    score           REAL,                         -- the best candidate's score in [0, 1]; NULL without one
+    reasons_json    TEXT NOT NULL                 -- the matcher's evidence for the best candidate:
+                    CHECK (json_valid(reasons_json)), -- a JSON array of strings
+    candidates_json TEXT NOT NULL                 -- the candidates considered, best first:
+                    CHECK (json_valid(candidates_json)), -- objects with contact and score
+    PRIMARY KEY (import_id, row_number)
+);
+
+CREATE TABLE contact_values (  -- further emails and phones of a contact, kept instead of lost
+    id         INTEGER PRIMARY KEY,
+    contact_id INTEGER NOT NULL,                  -- the contact (no foreign key: undo may remove it)
+    field      TEXT NOT NULL CHECK (field IN ('email', 'phone')), -- the contacts column it belongs to
+    value      TEXT NOT NULL,                     -- the value, as imported
+    import_id  INTEGER NOT NULL REFERENCES imports (id), -- the import that brought it
+    UNIQUE (contact_id, field, value)
+);
+CREATE INDEX contact_values_import ON contact_values (import_id);
+";
+
+/// Schema version 4: the files `sluice watch` picked up, so each is imported exactly once.
+const V4: &str = r"
+CREATE TABLE watched_files (  -- one row per file `sluice watch` handled; an imported file's row is
+                              -- written in the same transaction as the import's data
+    id          INTEGER PRIMARY KEY,
+    path        TEXT NOT NULL,                    -- where the file was when it was picked up (absolute)
+    size        INTEGER NOT NULL CHECK (size >= 0), -- its size in bytes then
+    mtime_ns    INTEGER NOT NULL,                 -- its modification time then, ns since 1970-01-01 UTC
+    sha256      TEXT NOT NULL,                    -- SHA-256 (lowercase hex) of its bytes
+    import_id   INTEGER REFERENCES imports (id),  -- the import that read it (for a duplicate: the earlier
+                                                  -- import of the same bytes); NULL if none was recorded
+    outcome     TEXT NOT NULL                     -- imported, duplicate (same bytes imported before: nothing
+                CHECK (outcome IN ('imported', 'duplicate', 'failed')), -- done) or failed (nothing imported)
+    error       TEXT,                             -- why it failed; NULL otherwise
+    moved_to    TEXT,                             -- where it was moved afterwards; NULL while left in place
+    recorded_at TEXT NOT NULL                     -- UTC, YYYY-MM-DDTHH:MM:SSZ
+);
+CREATE INDEX watched_files_path ON watched_files (path, size, mtime_ns);
+CREATE INDEX watched_files_import ON watched_files (import_id);
 ";
 
 /// Brings the store to [`SCHEMA_VERSION`], one migration per transaction.

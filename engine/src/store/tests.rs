@@ -89,12 +89,16 @@ fn some(s: &str) -> Option<String> {
 }
 
 #[test]
-fn fresh_file_is_migrated_to_v1_and_reopening_is_idempotent() {
+fn fresh_file_is_migrated_and_reopening_is_idempotent() {
     let (_dir, path) = temp_store_path();
     let mut store = Store::open(&path).unwrap();
     assert!(path.exists());
-    assert_eq!(store.schema_version().unwrap(), 1);
-    assert_eq!(SCHEMA_VERSION, 1);
+    assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION);
+    // Every migration is applied: appending one needs no change here.
+    assert_eq!(
+        usize::try_from(SCHEMA_VERSION).unwrap(),
+        schema::MIGRATIONS.len()
+    );
     let pragma = |store: &Store, name: &str| -> String {
         store
             .conn
@@ -114,13 +118,13 @@ fn fresh_file_is_migrated_to_v1_and_reopening_is_idempotent() {
     drop(store);
 
     let store = Store::open(&path).unwrap();
-    assert_eq!(store.schema_version().unwrap(), 1);
+    assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION);
     assert_eq!(store.imports().unwrap().len(), 1);
     assert_eq!(store.import(id).unwrap().unwrap().file_sha256, "f00d");
     drop(store);
     // A third open of an up-to-date store changes nothing either.
     let store = Store::open(&path).unwrap();
-    assert_eq!(store.schema_version().unwrap(), 1);
+    assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION);
     assert_eq!(count(&store, "imports"), 1);
 }
 
@@ -129,7 +133,7 @@ fn an_empty_file_becomes_a_store() {
     let (_dir, path) = temp_store_path();
     std::fs::write(&path, b"").unwrap();
     let store = Store::open(&path).unwrap();
-    assert_eq!(store.schema_version().unwrap(), 1);
+    assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION);
 }
 
 #[test]
@@ -180,7 +184,7 @@ fn a_newer_schema_is_refused() {
             supported,
         } => {
             assert_eq!(p, &path);
-            assert_eq!((*found, *supported), (7, 1));
+            assert_eq!((*found, *supported), (7, SCHEMA_VERSION));
         }
         other => panic!("expected NewerSchema, got {other:?}"),
     }
@@ -885,7 +889,7 @@ fn the_schema_documents_itself() {
         .unwrap()
         .collect::<Result<_, _>>()
         .unwrap();
-    assert_eq!(tables.len(), 6);
+    assert_eq!(tables.len(), 10);
     for (name, sql) in tables {
         let comments = sql.matches("--").count();
         assert!(comments >= 5, "table {name} has {comments} comments");
@@ -946,4 +950,47 @@ fn a_large_import_rebuilds_the_contact_index_at_commit_or_keeps_it_on_rollback()
         )
         .unwrap();
     assert_eq!(on_contact, i64::from(rows));
+}
+
+#[test]
+fn the_writer_lock_admits_one_holder_and_names_it() {
+    let (_dir, path) = temp_store_path();
+    let lock = WriterLock::try_acquire(&path).unwrap();
+    assert_eq!(lock.holder().pid, std::process::id());
+    // A second holder (another open of the lock file, as another process would have) is
+    // refused at once, with the first one's details.
+    let err = WriterLock::try_acquire(&path).unwrap_err();
+    assert!(
+        matches!(&err, Error::Locked { holder: Some(h), .. } if h == lock.holder()),
+        "{err:?}"
+    );
+    assert!(
+        err.to_string()
+            .contains(&format!("(pid {}, `", lock.holder().pid)),
+        "{err}"
+    );
+    drop(lock);
+    assert_eq!(
+        std::fs::read_to_string(WriterLock::lock_path(&path)).unwrap(),
+        ""
+    );
+    let again = WriterLock::try_acquire(&path).unwrap();
+    drop(again);
+}
+
+#[test]
+fn imports_left_running_by_a_dead_process_are_marked_failed() {
+    let (_dir, path) = temp_store_path();
+    let mut store = Store::open(&path).unwrap();
+    let id = store.start_import(&new_import("dead")).unwrap();
+    let lock = WriterLock::try_acquire(&path).unwrap();
+    assert_eq!(store.fail_interrupted_imports(&lock).unwrap(), vec![id]);
+    let import = store.import(id).unwrap().unwrap();
+    assert_eq!(import.status, ImportStatus::Failed);
+    assert_eq!(import.error.as_deref(), Some(INTERRUPTED));
+    assert!(import.finished_at.is_some());
+    assert_eq!(
+        store.fail_interrupted_imports(&lock).unwrap(),
+        Vec::<i64>::new()
+    );
 }

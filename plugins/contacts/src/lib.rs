@@ -1,21 +1,120 @@
 //! The `contacts` matcher: finds the stored contact a record belongs to.
 //!
-//! This first version matches on the normalised email address only (trimmed, lower-cased):
-//! the same email is the same contact; anything else is a new contact. It never matches on
-//! a name alone. It must stay a pure function of its records: no store, no IO.
+//! **Blocking keys** (several, so one typo does not hide a match): normalised email, the
+//! last 7 phone digits, last name + first initial, Soundex of the last name + first
+//! initial, ZIP/postcode + house number, and for organisations the normalised name and its
+//! distinctive words.
+//!
+//! **Scoring** is Fellegi–Sunter style: each field comparison lands on a graded level
+//! (exact / nickname / Jaro–Winkler bands / initial / missing / differs) whose weight is a
+//! log2 likelihood ratio; the sum `W` becomes a score `1 / (1 + 2^-(W - OFFSET))`. A last
+//! name's agreement weight is adjusted by how common the name is in the data the matcher has
+//! seen (every stored contact and record passes through `keys`), so "Smith" counts less
+//! than "Okonkwo". Two rules override the sum: a record never matches on name alone (some
+//! email, phone or address evidence must agree), and a different contact type never matches.
+//!
+//! It must stay a pure function of its input: no store, no IO.
 
-use sluice_sdk::{Contact, ContactField, Context, Error, Kind, Matcher, Params, PluginInfo, Score};
+pub mod compare;
+pub mod nicknames;
+pub mod normalise;
 
-/// The matcher; holds no state between records.
-pub struct Contacts;
+use std::collections::HashMap;
+use std::rc::Rc;
 
-/// The normalised form of an email address, or `None` when it is not one.
+use sluice_sdk::{
+    Contact, ContactField, Context, Error, Kind, Matcher, ParamSpec, ParamType, Params, PluginInfo,
+    Score,
+};
+
+pub use compare::{Evidence, Level, Prepared};
+use nicknames::Nicknames;
+
+/// The weight at which a score is 0.5: sums below it are more likely different people.
+pub const OFFSET: f64 = 12.5;
+
+/// The matcher: the nickname table and the surname frequencies seen so far.
+pub struct Contacts {
+    nicknames: Nicknames,
+    /// How often each normalised last name was seen by `keys`.
+    surnames: HashMap<String, u32>,
+    /// How many last names were seen.
+    seen: u32,
+    /// Whether a record may match on its name alone (off by default).
+    allow_name_only: bool,
+    /// Records and candidates normalised lately: a record meets many candidates and a
+    /// candidate many records of a batch.
+    cache: HashMap<String, Rc<Prepared>>,
+}
+
+/// Normalised records kept in the cache before it is emptied.
+const CACHE_SIZE: usize = 4096;
+
+impl Contacts {
+    /// A matcher with default settings (what `prepare` builds without parameters).
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            nicknames: Nicknames::load(),
+            surnames: HashMap::new(),
+            seen: 0,
+            allow_name_only: false,
+            cache: HashMap::new(),
+        }
+    }
+
+    /// The log2 agreement weight of last name `name`, adjusted for its frequency: with
+    /// `u` the chance that two different people share it (smoothed towards 1 in 500 while
+    /// little data has been seen), the weight is `log2(0.95 / u)`, kept within 3..11.
+    #[must_use]
+    pub fn surname_weight(&self, name: &str) -> f64 {
+        const PRIOR_U: f64 = 0.002;
+        const PRIOR_WEIGHT: f64 = 500.0;
+        let count = f64::from(self.surnames.get(name).copied().unwrap_or(0));
+        let u = (count + PRIOR_WEIGHT * PRIOR_U) / (f64::from(self.seen) + PRIOR_WEIGHT);
+        (0.95 / u).log2().clamp(3.0, 11.0)
+    }
+
+    /// Compares two records field by field: the evidence, or `None` when they can never be
+    /// the same contact (different contact types).
+    #[must_use]
+    pub fn compare(&self, a: Contact<'_>, b: Contact<'_>) -> Option<Evidence> {
+        compare::compare(self, &Prepared::new(a), &Prepared::new(b))
+    }
+
+    /// The normalised form of `c`, from the cache when `c` was seen recently.
+    fn prepared(&mut self, c: Contact<'_>) -> Rc<Prepared> {
+        let key: String = c.0.cells().collect::<Vec<_>>().join("\u{1f}");
+        if let Some(p) = self.cache.get(&key) {
+            return p.clone();
+        }
+        if self.cache.len() >= CACHE_SIZE {
+            self.cache.clear();
+        }
+        let p = Rc::new(Prepared::new(c));
+        self.cache.insert(key, p.clone());
+        p
+    }
+
+    fn count_surname(&mut self, last: &str) {
+        if last.is_empty() {
+            return;
+        }
+        *self.surnames.entry(last.to_string()).or_insert(0) += 1;
+        self.seen = self.seen.saturating_add(1);
+    }
+}
+
+impl Default for Contacts {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Whether a record is an organisation.
 #[must_use]
-pub fn normalise_email(raw: &str) -> Option<String> {
-    let email = raw.trim().to_lowercase();
-    let (local, domain) = email.split_once('@')?;
-    (!local.is_empty() && domain.contains('.') && !email.contains(char::is_whitespace))
-        .then_some(email)
+pub fn is_organisation(record: Contact<'_>) -> bool {
+    normalise::clean(record.get(ContactField::ContactType)).starts_with("org")
 }
 
 impl Matcher for Contacts {
@@ -24,37 +123,75 @@ impl Matcher for Contacts {
             "contacts",
             env!("CARGO_PKG_VERSION"),
             Kind::Matcher,
-            "Matches rows to stored contacts by normalised email address",
-            vec![],
+            "Matches rows to stored contacts on names, email, phone and address, with reasons",
+            vec![ParamSpec::optional(
+                "allow_name_only",
+                ParamType::Boolean,
+                "false",
+                "let a record match a contact on its name alone (no agreeing email, phone or address)",
+            )],
         )
     }
 
     fn prepare(
         columns: &[String],
-        _params: &Params,
+        params: &Params,
         _ctx: &Context,
     ) -> Result<(Self, Vec<String>), Error> {
+        let mut matcher = Self::new();
+        matcher.allow_name_only = params.boolean("allow_name_only", false)?;
         let mut warnings = Vec::new();
-        if sluice_sdk::column_index(columns, "Primary Email").is_none() {
-            warnings
-                .push("no Primary Email column: every row will create a new contact".to_string());
+        let has = |f: &str| sluice_sdk::column_index(columns, f).is_some();
+        if !["Primary Email", "Primary Phone", "Primary Address"]
+            .iter()
+            .any(|f| has(f))
+        {
+            warnings.push(
+                "no Primary Email, Primary Phone or Primary Address column: rows cannot match existing contacts and will create new ones".to_string(),
+            );
         }
-        Ok((Self, warnings))
+        Ok((matcher, warnings))
     }
 
     fn keys(&mut self, record: Contact<'_>, out: &mut Vec<String>) {
-        if let Some(email) = normalise_email(record.get(ContactField::Email)) {
-            out.push(format!("email:{email}"));
+        if let Some(email) = normalise::email(record.get(ContactField::Email)) {
+            out.push(format!("e:{email}"));
         }
+        if let Some(phone) = normalise::phone(record.get(ContactField::Phone)) {
+            out.push(format!("p:{}", normalise::phone_tail(&phone)));
+        }
+        if let Some(address) = normalise::Address::parse(record.get(ContactField::Address))
+            && let (Some(zip), Some(number)) = (&address.zip, &address.number)
+        {
+            out.push(format!("a:{zip}:{number}"));
+        }
+        if is_organisation(record) {
+            let org = normalise::organisation(record.get(ContactField::FirstName));
+            if !org.is_empty() {
+                for token in normalise::organisation_tokens(&org) {
+                    out.push(format!("t:{token}"));
+                }
+                out.push(format!("o:{org}"));
+            }
+            return;
+        }
+        let last = normalise::name(record.get(ContactField::LastName));
+        if last.is_empty() {
+            return;
+        }
+        let initial: String = normalise::name(record.get(ContactField::FirstName))
+            .chars()
+            .take(1)
+            .collect();
+        out.push(format!("n:{last}:{initial}"));
+        out.push(format!("x:{}:{initial}", normalise::soundex(&last)));
+        self.count_surname(&last);
     }
 
     fn score(&mut self, record: Contact<'_>, candidate: Contact<'_>) -> Option<Score> {
-        let a = normalise_email(record.get(ContactField::Email))?;
-        let b = normalise_email(candidate.get(ContactField::Email))?;
-        (a == b).then(|| Score {
-            score: 1.0,
-            reasons: vec![format!("email exact {a}")],
-        })
+        let (a, b) = (self.prepared(record), self.prepared(candidate));
+        let evidence = compare::compare(self, &a, &b)?;
+        Some(evidence.score(self.allow_name_only))
     }
 }
 

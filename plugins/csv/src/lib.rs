@@ -35,6 +35,9 @@ pub const MAX_RECORD_BYTES: usize = 16 * 1024 * 1024;
 
 const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
 
+/// Lines named in a warning before the rest are only counted.
+const MAX_LINES_NAMED: usize = 10;
+
 /// The source; one instance reads one file.
 pub struct Csv {
     config: Config,
@@ -51,24 +54,30 @@ struct Config {
     delimiter: Option<u8>,
     /// `None`: UTF-8 with a Windows-1252 fallback.
     encoding: Option<&'static Encoding>,
-    /// The line on which the header starts.
-    header_row: u64,
+    /// The line on which the header starts; `None`: detect it (title lines are skipped).
+    header_row: Option<u64>,
 }
 
 impl Config {
     fn from_params(params: &Params) -> Result<Self, Error> {
         let delimiter = parse_delimiter(params.text("delimiter", "auto")?)?;
         let encoding = parse_encoding(params.text("encoding", "auto")?)?;
-        let header_row = params.integer("header_row", 1)?;
-        if header_row < 1 {
-            return Err(Error::BadParams(format!(
-                "`header_row` is the line number of the header, 1 or more; got {header_row}"
-            )));
-        }
+        let header_row = match params.get("header_row") {
+            None => None,
+            Some(_) => {
+                let n = params.integer("header_row", 1)?;
+                if n < 1 {
+                    return Err(Error::BadParams(format!(
+                        "`header_row` is the line number of the header, 1 or more; got {n}"
+                    )));
+                }
+                Some(n.unsigned_abs())
+            }
+        };
         Ok(Self {
             delimiter,
             encoding,
-            header_row: header_row.unsigned_abs(),
+            header_row,
         })
     }
 }
@@ -128,11 +137,10 @@ impl Source for Csv {
                     "\"auto\"",
                     "\"auto\" reads UTF-8 (with or without BOM) or UTF-16 with a BOM, and falls back to Windows-1252; or any encoding label",
                 ),
-                ParamSpec::optional(
+                ParamSpec::unset(
                     "header_row",
                     ParamType::Integer,
-                    "1",
-                    "The line the header starts on; lines above it (titles, notes) are skipped",
+                    "The line the header starts on; lines above it are skipped. Default: detected, skipping title lines such as \"Exported from X on ...\"",
                 ),
             ],
         )
@@ -173,6 +181,18 @@ impl Source for Csv {
 }
 
 impl Csv {
+    /// Bytes the reader holds between pushes (its buffers' capacity): bounded by the sample
+    /// and the longest record, never by the file's size.
+    #[must_use]
+    pub fn buffered_bytes(&self) -> usize {
+        self.sample.capacity()
+            + self.parser.as_ref().map_or(0, |p| {
+                p.out.capacity()
+                    + p.ends.capacity() * std::mem::size_of::<usize>()
+                    + p.decoded.capacity()
+            })
+    }
+
     /// Judges the sample (encoding, delimiter), builds the parser and feeds it the sample.
     fn start(&mut self, at_eof: bool, out: &mut SourceOutput) -> Result<(), Error> {
         let sample = std::mem::take(&mut self.sample);
@@ -180,24 +200,35 @@ impl Csv {
         if body.is_empty() {
             return Err(Error::BadInput("the file is empty".into()));
         }
+        if let Some(kind) = sniff::workbook(&sample) {
+            return Err(Error::BadInput(format!(
+                "the file is {kind}, not CSV text; import it with `plugin = \"auto\"` (which \
+                 picks the excel source by extension) or `plugin = \"excel\"`"
+            )));
+        }
         let mut warnings = Vec::new();
         let encoding = match self.config.encoding {
             Some(e) => Decoding::new(e, true),
             None => sniff::encoding(&sample, at_eof, &mut warnings),
         };
+        let text = encoding.decode_sample(&sample);
         let delimiter = match self.config.delimiter {
             Some(d) => d,
             None => {
-                let text = encoding.decode_sample(&sample);
-                let d = sniff::delimiter(&text, self.config.header_row, at_eof);
+                let d = sniff::delimiter(&text, self.config.header_row.unwrap_or(1), at_eof);
                 if d != b',' {
                     warnings.push(format!("detected delimiter {}", sniff::describe(d)));
                 }
                 d
             }
         };
+        let (header_row, detected) = match self.config.header_row {
+            Some(line) => (line, false),
+            None => (sniff::header_line(&text, delimiter, at_eof), true),
+        };
         out.warnings.extend(warnings);
-        let mut parser = Parser::new(encoding, delimiter, self.config.header_row);
+        let mut parser = Parser::new(encoding, delimiter, header_row);
+        parser.header_detected = detected;
         // The BOM is metadata, not data; it is skipped but still counts for byte offsets.
         let skip = match parser.decoder {
             None if sample.starts_with(UTF8_BOM) => UTF8_BOM.len(),
@@ -264,6 +295,12 @@ struct Parser {
     /// The header's width once it has been read.
     width: Option<usize>,
     skipped_preamble: u64,
+    /// The header line was detected rather than set by `header_row`.
+    header_detected: bool,
+    /// Records after the header with no data (only spaces or delimiters): their lines, the
+    /// first few, and how many.
+    empty_lines: Vec<u64>,
+    empty_records: u64,
     warned_fallback: bool,
 }
 
@@ -292,6 +329,9 @@ impl Parser {
             header_row,
             width: None,
             skipped_preamble: 0,
+            header_detected: false,
+            empty_lines: Vec::new(),
+            empty_records: 0,
             warned_fallback: false,
         }
     }
@@ -494,11 +534,35 @@ impl Parser {
                 "the file is empty: it has only blank lines".into()
             }));
         }
-        if self.skipped_preamble > 0 {
+        if self.empty_records > 0 {
+            let lines: Vec<String> = self.empty_lines.iter().map(u64::to_string).collect();
+            let more = self
+                .empty_records
+                .saturating_sub(self.empty_lines.len() as u64);
             out.warnings.push(format!(
-                "skipped {} line(s) above the header (header_row = {})",
-                self.skipped_preamble, self.header_row
+                "skipped {} row(s) with no data (only spaces or delimiters): lines {}{}",
+                self.empty_records,
+                lines.join(", "),
+                if more > 0 {
+                    format!(" and {more} more")
+                } else {
+                    String::new()
+                }
             ));
+        }
+        if self.skipped_preamble > 0 {
+            out.warnings.push(if self.header_detected {
+                format!(
+                    "skipped {} line(s) above the header, which was detected on line {}; set \
+                     `header_row` to choose another line",
+                    self.skipped_preamble, self.header_row
+                )
+            } else {
+                format!(
+                    "skipped {} line(s) above the header (header_row = {})",
+                    self.skipped_preamble, self.header_row
+                )
+            });
         }
         Ok(())
     }
@@ -547,15 +611,24 @@ impl Parser {
                 self.skipped_preamble += 1;
                 return Ok(());
             }
-            let columns: Vec<String> = (0..count)
+            let raw: Vec<String> = (0..count)
                 .map(|i| field(i).trim_matches(|c: char| c.is_whitespace() || c == '\u{feff}'))
                 .map(String::from)
                 .collect();
-            header_warnings(&columns, &mut out.warnings);
+            let columns = distinct_names(&raw, &mut out.warnings);
             self.width = Some(columns.len());
             out.set_columns(columns);
             return Ok(());
         };
+        if (0..count).all(|i| field(i).trim().is_empty()) {
+            // A line of spaces, or of delimiters only (Excel's empty row), holds no data:
+            // like a blank line, it is not a row.
+            self.empty_records += 1;
+            if self.empty_lines.len() < MAX_LINES_NAMED {
+                self.empty_lines.push(line);
+            }
+            return Ok(());
+        }
         if count == width {
             out.rows.push_row(row, (0..count).map(field));
         } else {
@@ -587,21 +660,43 @@ fn decode_fields(bytes: &[u8], ends: &[usize]) -> (String, Vec<usize>) {
     (text, new_ends)
 }
 
-/// Empty and repeated column names: legal CSV, but mapping by name cannot tell them apart.
-fn header_warnings(columns: &[String], warnings: &mut Vec<String>) {
-    for (i, name) in columns.iter().enumerate() {
-        if name.is_empty() {
-            warnings.push(format!("column {} has no name in the header", i + 1));
-        } else if let Some(first) = columns.iter().position(|c| c == name)
-            && first < i
-        {
+/// Header names made usable by name: empty ones become `Column N`, repeated ones (compared
+/// case-insensitively, as mapping compares them) get ` (2)`, ` (3)` …; each change is a
+/// warning. Empty and repeated names are legal CSV, but a column cannot be mapped by a name
+/// it shares.
+pub fn distinct_names(raw: &[String], warnings: &mut Vec<String>) -> Vec<String> {
+    let mut names: Vec<String> = Vec::with_capacity(raw.len());
+    for (i, name) in raw.iter().enumerate() {
+        let mut chosen = if name.is_empty() {
+            let n = format!("Column {}", i + 1);
             warnings.push(format!(
-                "column {} repeats the name {name:?} of column {}",
+                "column {} has no name in the header; it is called {n:?}",
+                i + 1
+            ));
+            n
+        } else {
+            name.clone()
+        };
+        if let Some(first) = names.iter().position(|n| n.eq_ignore_ascii_case(&chosen)) {
+            let base = chosen.clone();
+            let mut k = 2;
+            while names
+                .iter()
+                .chain(raw.iter())
+                .any(|n| n.eq_ignore_ascii_case(&chosen))
+            {
+                chosen = format!("{base} ({k})");
+                k += 1;
+            }
+            warnings.push(format!(
+                "column {} repeats the name {base:?} of column {}; it is called {chosen:?}",
                 i + 1,
                 first + 1
             ));
         }
+        names.push(chosen);
     }
+    names
 }
 
 #[cfg(target_family = "wasm")]

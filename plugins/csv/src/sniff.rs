@@ -33,30 +33,125 @@ pub(crate) fn encoding(sample: &[u8], at_eof: bool, warnings: &mut Vec<String>) 
     }
 }
 
-/// The delimiter that splits the sample into the most consistent table: the share of rows
-/// as wide as the header counts first, then the header's width. A file that no candidate
-/// splits is a one-column file, read with commas.
+/// Records looked at when detecting the header line.
+const HEADER_SCAN_RECORDS: usize = 50;
+/// Title lines skipped at most before the header.
+const MAX_TITLE_RECORDS: usize = 10;
+
+/// What a file is when it starts like a spreadsheet workbook rather than text.
+pub(crate) fn workbook(sample: &[u8]) -> Option<&'static str> {
+    if sample.starts_with(b"PK\x03\x04") {
+        Some("a zip archive (an .xlsx, .xlsm, .xlsb or .ods workbook, most likely)")
+    } else if sample.starts_with(b"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1") {
+        Some("an OLE document (an Excel 97-2003 .xls workbook, most likely)")
+    } else {
+        None
+    }
+}
+
+/// The delimiter that splits the sample into the most consistent table: the share of
+/// records as wide as the most common width counts first, then that width. A file that no
+/// candidate splits is a one-column file, read with commas. Title lines above the header
+/// lower every candidate's share alike, so they do not sway the choice.
 pub(crate) fn delimiter(text: &str, header_row: u64, at_eof: bool) -> u8 {
     let body = skip_lines(text, header_row.saturating_sub(1));
     let mut best = (b',', 0usize, 0usize);
     for d in CANDIDATES {
         let counts = field_counts(body.as_bytes(), d, at_eof);
-        let Some((&header, rest)) = counts.split_first() else {
+        let mut widths: Vec<(usize, usize)> = Vec::new();
+        for &c in &counts {
+            match widths.iter_mut().find(|(w, _)| *w == c) {
+                Some((_, n)) => *n += 1,
+                None => widths.push((c, 1)),
+            }
+        }
+        let Some(&(width, matching)) = widths.iter().max_by_key(|&&(w, n)| (n, w)) else {
             continue;
         };
-        if header < 2 {
+        if width < 2 {
             continue;
         }
-        let matching = rest.iter().filter(|&&c| c == header).count();
         let share = matching
             .saturating_mul(1000)
-            .checked_div(rest.len())
+            .checked_div(counts.len())
             .unwrap_or(1000);
-        if (share, header) > (best.1, best.2) {
-            best = (d, share, header);
+        if (share, width) > (best.1, best.2) {
+            best = (d, share, width);
         }
     }
     best.0
+}
+
+/// The line the header starts on: the first record among the first few with at least half
+/// as many non-blank fields as the fullest record (and at least two), so title lines such
+/// as "Exported from X on 2025-01-01" above it are skipped. A one-column file has its
+/// header first.
+pub(crate) fn header_line(text: &str, delimiter: u8, at_eof: bool) -> u64 {
+    let records = records(text.as_bytes(), delimiter, at_eof);
+    let most = records.iter().map(|r| r.1).max().unwrap_or(0);
+    let need = most.div_ceil(2).max(2);
+    records
+        .iter()
+        .take(MAX_TITLE_RECORDS + 1)
+        .find(|r| r.1 >= need)
+        .or(records.first())
+        .map_or(1, |r| r.0)
+}
+
+/// (start line, non-blank fields) of each complete record of the sample, up to
+/// [`HEADER_SCAN_RECORDS`].
+fn records(mut input: &[u8], delimiter: u8, at_eof: bool) -> Vec<(u64, usize)> {
+    use csv_core::ReadFieldResult as F;
+    let mut reader = csv_core::ReaderBuilder::new().delimiter(delimiter).build();
+    let mut field = Vec::new();
+    let mut scratch = [0u8; 1024];
+    let mut out = Vec::new();
+    let mut line = 1u64;
+    let mut start: Option<u64> = None;
+    let mut filled = 0usize;
+    while out.len() < HEADER_SCAN_RECORDS {
+        if input.is_empty() && !at_eof {
+            break;
+        }
+        let (res, nin, nout) = reader.read_field(input, &mut scratch);
+        let consumed = input.get(..nin).unwrap_or_default();
+        if start.is_none() {
+            // Line breaks before a record's first byte end the previous one or are blank.
+            let lead = consumed
+                .iter()
+                .take_while(|&&b| b == b'\n' || b == b'\r')
+                .filter(|&&b| b == b'\n')
+                .count();
+            line += lead as u64;
+            if consumed.iter().any(|&b| b != b'\n' && b != b'\r') {
+                start = Some(line);
+            }
+            line += consumed
+                .iter()
+                .skip_while(|&&b| b == b'\n' || b == b'\r')
+                .filter(|&&b| b == b'\n')
+                .count() as u64;
+        } else {
+            line += consumed.iter().filter(|&&b| b == b'\n').count() as u64;
+        }
+        input = input.get(nin..).unwrap_or_default();
+        field.extend_from_slice(scratch.get(..nout).unwrap_or_default());
+        match res {
+            F::Field { record_end } => {
+                if field.iter().any(|b| !b.is_ascii_whitespace()) {
+                    filled += 1;
+                }
+                field.clear();
+                if record_end {
+                    out.push((start.take().unwrap_or(line), filled));
+                    filled = 0;
+                }
+            }
+            F::End => break,
+            F::InputEmpty | F::OutputFull => {}
+        }
+    }
+    out
 }
 
 /// How a delimiter is named in messages.
@@ -134,6 +229,22 @@ mod tests {
                 describe(*want)
             );
         }
+    }
+
+    #[test]
+    fn title_lines_above_the_header_are_detected() {
+        let text =
+            "Exported from DonorBase on 2025-01-01\nAll donors\n\nName,City,Zip\nAnn,Paris,1\n";
+        assert_eq!(header_line(text, b',', true), 4);
+        assert_eq!(header_line("a,b\n1,2\n", b',', true), 1);
+        assert_eq!(header_line("name\nSmith\n", b',', true), 1);
+        // Excel pads a title cell with the header's commas.
+        assert_eq!(header_line("Report,,,\nA,B,C,D\n1,2,3,4\n", b',', true), 2);
+        // A quoted field spanning lines moves later records down.
+        assert_eq!(
+            records(b"a,\"x\ny\"\n\nb,c\n", b',', true),
+            vec![(1, 2), (4, 2)]
+        );
     }
 
     #[test]

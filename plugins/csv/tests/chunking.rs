@@ -104,3 +104,59 @@ fn a_late_row_that_is_not_utf8_falls_back_to_windows_1252() {
         "{strict}"
     );
 }
+
+/// Memory stays flat in the file's size: 40 MB pushed in 64 KiB chunks (as the host pushes
+/// them), in UTF-8 and through the Windows-1252 decoder, never make the reader hold more
+/// than its sample, one chunk's decoded text and one record.
+#[test]
+fn memory_stays_flat_however_long_the_file() {
+    use sluice_sdk::{Context, Params, Source, SourceOutput};
+    for (encoding, name) in [("auto", "Zoë"), ("windows-1252", "Zo\u{eb}")] {
+        let params = Params(vec![(
+            "encoding".into(),
+            sluice_sdk::ParamValue::Text(encoding.into()),
+        )]);
+        let (mut csv, _) = Csv::open(&params, &Context::default()).unwrap();
+        let mut block = String::from("Interaction Type,Date,First Name,Notes\n");
+        while block.len() < 64 * 1024 {
+            block.push_str(&format!("Call,3/4/2025,{name},\"a note, quoted\"\n"));
+        }
+        let bytes: Vec<u8> = if encoding == "auto" {
+            block.into_bytes()
+        } else {
+            block
+                .chars()
+                .map(|c| u8::try_from(u32::from(c)).unwrap())
+                .collect()
+        };
+        let header_len = bytes.iter().position(|&b| b == b'\n').unwrap() + 1;
+        let (mut rows, mut peak, mut pushed) = (0usize, 0usize, 0usize);
+        let mut early_peak = 0;
+        let mut chunk = bytes.clone();
+        while pushed < 40_000_000 {
+            let mut out = SourceOutput::new(4);
+            csv.push(&chunk, &mut out).unwrap();
+            rows += out.rows.len();
+            peak = peak.max(csv.buffered_bytes());
+            pushed += chunk.len();
+            if pushed < 2_000_000 {
+                early_peak = peak;
+            }
+            // Later blocks repeat the rows without the header.
+            chunk = bytes[header_len..].to_vec();
+        }
+        let mut out = SourceOutput::new(4);
+        csv.finish(&mut out).unwrap();
+        rows += out.rows.len();
+        assert!(rows > 900_000, "{rows} rows");
+        // What the first 2 MB needed is all the remaining 38 MB ever need.
+        assert_eq!(
+            peak, early_peak,
+            "{encoding}: the reader grew with the file"
+        );
+        assert!(
+            peak < 1024 * 1024,
+            "{encoding}: the reader held {peak} bytes"
+        );
+    }
+}

@@ -10,7 +10,7 @@
 //! What it must not do: change values (it returns verdicts only), look anything up (whether
 //! a contact exists is the matcher's question), or fail the whole file over a bad row.
 
-use chrono::NaiveDateTime;
+use chrono::{NaiveDate, NaiveDateTime};
 use sluice_sdk::{
     Batch, Context, Error, Kind, ParamSpec, ParamType, Params, PluginInfo, Row, RowVerdict,
     Validator, ValidatorPlan, Verdict,
@@ -23,8 +23,11 @@ pub const INTERACTION_TYPES: [&str; 7] =
 /// The contact types the store accepts.
 pub const CONTACT_TYPES: [&str; 2] = ["individual", "organization"];
 
+/// The call results a Call Result may hold unless the `call_results` parameter says otherwise.
+pub const CALL_RESULTS: [&str; 4] = ["spoke", "pledge", "left message", "no answer"];
+
 /// The template fields this validator reads, in [`Field`] order.
-const FIELDS: [&str; 14] = [
+const FIELDS: [&str; 15] = [
     "Interaction Type",
     "Date",
     "Contact Type",
@@ -39,6 +42,7 @@ const FIELDS: [&str; 14] = [
     "Pledge Commitment",
     "Pledge Expected Date",
     "Pledge Source Code",
+    "Call Result",
 ];
 
 /// Index into [`FIELDS`].
@@ -58,6 +62,7 @@ enum Field {
     PledgeCommitment,
     PledgeExpectedDate,
     PledgeSourceCode,
+    CallResult,
 }
 
 /// The properties besides a name that can identify a contact.
@@ -92,6 +97,8 @@ pub struct Interactions {
     /// For each of [`FIELDS`], its column in the batch (batches hold only `reads`).
     columns: [Option<usize>; FIELDS.len()],
     name_only: NameOnly,
+    /// The accepted call results, lower case; empty: any value.
+    call_results: Vec<String>,
 }
 
 const NAME_ONLY_REASON: &str = "only a name to match the contact on";
@@ -103,12 +110,20 @@ impl Validator for Interactions {
             env!("CARGO_PKG_VERSION"),
             Kind::Validator,
             "Checks rows of the interactions template: required fields, types, dates, names and pledges",
-            vec![ParamSpec::optional(
-                "name_only",
-                ParamType::Text,
-                "\"warn\"",
-                "A row with a name but no address, email, phone, employer or occupation: \"warn\" (import and flag), \"reject\" or \"allow\"",
-            )],
+            vec![
+                ParamSpec::optional(
+                    "name_only",
+                    ParamType::Text,
+                    "\"warn\"",
+                    "A row with a name but no address, email, phone, employer or occupation: \"warn\" (import and flag), \"reject\" or \"allow\"",
+                ),
+                ParamSpec::optional(
+                    "call_results",
+                    ParamType::TextList,
+                    "[\"spoke\", \"pledge\", \"left message\", \"no answer\"]",
+                    "The Call Result values a row may hold (any case); other values are flagged. [] accepts any value",
+                ),
+            ],
         )
     }
 
@@ -126,6 +141,14 @@ impl Validator for Interactions {
                     "`name_only` {other:?} is not one of \"warn\", \"reject\" or \"allow\""
                 )));
             }
+        };
+        let call_results = match params.get("call_results") {
+            None => CALL_RESULTS.iter().map(|r| (*r).to_string()).collect(),
+            Some(_) => params
+                .text_list("call_results")?
+                .iter()
+                .map(|r| r.trim().to_lowercase())
+                .collect(),
         };
         let mut reads = Vec::new();
         let mut positions = [None; FIELDS.len()];
@@ -148,6 +171,7 @@ impl Validator for Interactions {
             Self {
                 columns: positions,
                 name_only,
+                call_results,
             },
             ValidatorPlan { reads, warnings },
         ))
@@ -248,6 +272,10 @@ impl Interactions {
                 Some(_) => {}
             }
         }
+        let expected = self.get(row, Field::PledgeExpectedDate);
+        if !expected.is_empty() && !is_iso_date(expected) {
+            rejects.push(format!("Pledge Expected Date {expected:?} is not a date"));
+        }
 
         let has_name = !first.is_empty() || !last.is_empty();
         if has_name && MATCHING.iter().all(|f| self.get(row, *f).is_empty()) {
@@ -257,6 +285,42 @@ impl Interactions {
                 NameOnly::Allow => {}
             }
         }
+        if contact.eq_ignore_ascii_case("organization") && !first.is_empty() && !last.is_empty() {
+            flags.push(format!(
+                "organization has Last Name {last:?}: put the whole name in First Name"
+            ));
+        }
+        let result = self.get(row, Field::CallResult);
+        if !result.is_empty()
+            && !self.call_results.is_empty()
+            && !self
+                .call_results
+                .iter()
+                .any(|r| r.eq_ignore_ascii_case(result))
+        {
+            flags.push(format!(
+                "Call Result {result:?} is not one of {}",
+                self.call_results.join(", ")
+            ));
+        }
+        // Only when the file has a pledge column: a file of call outcomes alone says
+        // nothing about amounts, and flagging every such row would bury the real problems.
+        if result.eq_ignore_ascii_case("pledge")
+            && amount.is_empty()
+            && self.has_column(Field::PledgeAmount)
+        {
+            flags.push(
+                "Call Result is pledge but Pledge Amount is empty: no pledge is recorded".into(),
+            );
+        }
+    }
+
+    fn has_column(&self, field: Field) -> bool {
+        self.columns
+            .get(field as usize)
+            .copied()
+            .flatten()
+            .is_some()
     }
 }
 
@@ -272,6 +336,20 @@ pub fn is_utc_timestamp(s: &str) -> bool {
             _ => b == want,
         })
         && NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%SZ").is_ok()
+}
+
+/// Whether `s` is the form mapping writes calendar dates in (Pledge Expected Date),
+/// `YYYY-MM-DD`, and a real day. Anything else means mapping could not read the date.
+#[must_use]
+pub fn is_iso_date(s: &str) -> bool {
+    const SHAPE: &[u8; 10] = b"0000-00-00";
+    let bytes = s.as_bytes();
+    bytes.len() == SHAPE.len()
+        && bytes.iter().zip(SHAPE).all(|(b, want)| match want {
+            b'0' => b.is_ascii_digit(),
+            _ => b == want,
+        })
+        && NaiveDate::parse_from_str(s, "%Y-%m-%d").is_ok()
 }
 
 /// Cents as mapping writes them: an optional `-` and digits; `None` for anything else.
@@ -301,6 +379,23 @@ mod tests {
             ("", false),
         ] {
             assert_eq!(is_utc_timestamp(s), ok, "{s:?}");
+        }
+    }
+
+    #[test]
+    fn iso_dates() {
+        for (s, ok) in [
+            ("2025-06-01", true),
+            ("2024-02-29", true),
+            ("2025-02-29", false),
+            ("2025-13-01", false),
+            ("2025-6-1", false),
+            ("2025-06-01T00:00:00Z", false),
+            ("6/1/2025", false),
+            ("next spring", false),
+            ("", false),
+        ] {
+            assert_eq!(is_iso_date(s), ok, "{s:?}");
         }
     }
 

@@ -1,28 +1,36 @@
 //! The `mapping` transform: maps a file's columns onto the interactions template and
 //! normalises the values the rest of the pipeline relies on.
 //!
-//! From the header alone it plans which source column feeds which template field: a
-//! column maps to a field when their names are equal ignoring case, spaces, `_`, `-` and
-//! `.`, and the `columns` parameter overrides that. Plain fields are copied by the host;
-//! Interaction Type, Contact Type, Date, Pledge Amount (and Member Code when the import
-//! sets one) are computed here: canonical types, dates as UTC ISO-8601, money as integer
-//! cents.
+//! From the header alone it plans which source column feeds which template field
+//! (`headers`: exact names, spelling, synonyms, guesses by similarity, each with a
+//! confidence and a reason) and reports that per column in the plan's `mappings`, which
+//! `sluice map` shows. A guess below `min_confidence` is **uncertain**: listed with a
+//! warning and not applied until `columns` confirms it. Composite columns are split (a full
+//! name into First Name, Last Name, Suffix) or joined (address parts into Primary Address).
+//! Values are normalised in `process`: types, dates, money (`normalise`), emails, phones
+//! and names (`contact`).
 //!
 //! What it must not do: reject rows (that is the validator's job, with reasons a person can
-//! act on; this transform only flags dates it had to guess the order of), invent values,
-//! or alter a value it cannot read: such values are passed on unchanged so the validator
-//! can quote them.
+//! act on; this transform only flags what it had to guess or drop), invent values, or
+//! alter a value it cannot read, which is passed on unchanged so the validator can quote it
+//! (an email that is not one is the exception: it is flagged and left out, so that it never
+//! reaches contact matching).
 
+pub mod contact;
+pub mod headers;
 pub mod normalise;
 
 use std::borrow::Cow;
 use std::str::FromStr;
 
 use chrono_tz::Tz;
+use contact::Region;
+use headers::{AddressPart, Target};
 use normalise::{DateOrder, Decimal};
 use sluice_sdk::{
-    Batch, ColumnSource, Context, Error, Kind, OutputColumn, ParamSpec, ParamType, Params,
-    PluginInfo, RowVerdict, Transform, TransformOutput, TransformPlan, Verdict,
+    Batch, ColumnMapping, ColumnSource, Context, Error, Kind, MappingStatus, OutputColumn,
+    ParamSpec, ParamType, Params, PluginInfo, RowVerdict, Transform, TransformOutput,
+    TransformPlan, Verdict,
 };
 
 /// The fields of the interactions template, in template (and output) order.
@@ -47,41 +55,60 @@ pub const TEMPLATE_FIELDS: [&str; 18] = [
     "Notes",
 ];
 
-/// How a computed column is computed.
+/// The default `min_confidence`: synonyms (0.95) pass, guesses by spelling (at most 0.85)
+/// do not.
+pub const DEFAULT_MIN_CONFIDENCE: f64 = 0.9;
+
+/// Which part of a full name a computed column holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum NamePart {
+    First,
+    Last,
+    Suffix,
+}
+
+/// How a computed column is computed; the `usize`s are columns of the batch `process` gets.
 #[derive(Clone, Debug, PartialEq, Eq)]
 enum Compute {
-    InteractionType,
-    ContactType,
-    Date,
-    Money,
-    /// The cell, or the import's member code where the cell is empty.
-    OrDefault(String),
+    InteractionType(usize),
+    ContactType(usize),
+    Date(usize),
+    /// A calendar date, `YYYY-MM-DD` (Pledge Expected Date).
+    DateOnly(usize),
+    Money(usize),
+    Email(usize),
+    Phone(usize),
+    Name(usize),
+    /// A part of the full name in column `full`; `contact_type` tells organizations apart.
+    Split {
+        full: usize,
+        contact_type: Option<usize>,
+        part: NamePart,
+    },
+    /// Primary Address joined from its parts.
+    Address([Option<usize>; 5]),
+    /// Notes followed by `Column: value` for each unmapped column (`unmapped = "notes"`).
+    Notes {
+        notes: Option<usize>,
+        extra: Vec<(String, usize)>,
+    },
 }
 
 /// The transform, holding the plan of computed columns.
 pub struct Mapping {
-    /// One entry per computed column, in output order; batch column `i` feeds entry `i`.
+    /// One entry per computed column, in output order.
     computed: Vec<Compute>,
     date_order: DateOrder,
     decimal: Decimal,
     timezone: Tz,
     flag_ambiguous: bool,
+    region: Region,
 }
 
-/// The form names are compared in: lower case without spaces, `_`, `-` or `.`.
+/// The form names are compared in (see [`headers::fold`]).
 #[must_use]
 pub fn normalise_name(name: &str) -> String {
-    name.chars()
-        .filter(|c| !c.is_whitespace() && !matches!(c, '_' | '-' | '.'))
-        .flat_map(char::to_lowercase)
-        .collect()
-}
-
-fn template_field(name: &str) -> Option<usize> {
-    let key = normalise_name(name);
-    TEMPLATE_FIELDS
-        .iter()
-        .position(|f| normalise_name(f) == key)
+    headers::fold(name)
 }
 
 /// The index of the source column `name`: exact (trimmed) first, then ignoring case.
@@ -110,14 +137,8 @@ fn quoted_list(names: &[&str]) -> String {
         .join(", ")
 }
 
-fn compute_kind(field: &str) -> Option<Compute> {
-    match field {
-        "Interaction Type" => Some(Compute::InteractionType),
-        "Contact Type" => Some(Compute::ContactType),
-        "Date" => Some(Compute::Date),
-        "Pledge Amount" => Some(Compute::Money),
-        _ => None,
-    }
+fn u32_of(i: usize) -> u32 {
+    u32::try_from(i).unwrap_or(u32::MAX)
 }
 
 struct Options {
@@ -125,6 +146,29 @@ struct Options {
     decimal: Decimal,
     flag_ambiguous: bool,
     timezone: Tz,
+    min_confidence: f64,
+    unmapped_to_notes: bool,
+    region: Region,
+}
+
+fn choice<'a>(
+    params: &'a Params,
+    name: &str,
+    default: &'a str,
+    allowed: &[(&str, &str)],
+) -> Result<&'a str, Error> {
+    let value = params.text(name, default)?;
+    if allowed.iter().any(|(a, _)| *a == value) {
+        return Ok(value);
+    }
+    let list: Vec<String> = allowed
+        .iter()
+        .map(|(a, meaning)| format!("{a:?} ({meaning})"))
+        .collect();
+    Err(Error::BadParams(format!(
+        "`{name}` {value:?} is not one of {}",
+        list.join(", ")
+    )))
 }
 
 impl Options {
@@ -135,35 +179,56 @@ impl Options {
                 "`template` {template:?} is not a template; the one template is \"interactions\""
             )));
         }
-        let date_order = match params.text("date_order", "mdy")? {
-            "mdy" => DateOrder::Mdy,
+        let date_order = match choice(
+            params,
+            "date_order",
+            "mdy",
+            &[
+                ("mdy", "3/4/2025 is March 4"),
+                ("dmy", "3/4/2025 is 3 April"),
+            ],
+        )? {
             "dmy" => DateOrder::Dmy,
-            other => {
-                return Err(Error::BadParams(format!(
-                    "`date_order` {other:?} is not one of \"mdy\" (3/4/2025 is March 4) or \
-                     \"dmy\" (3/4/2025 is 3 April)"
-                )));
-            }
+            _ => DateOrder::Mdy,
         };
-        let decimal = match params.text("decimal_separator", ".")? {
-            "." => Decimal::Point,
+        let decimal = match choice(
+            params,
+            "decimal_separator",
+            ".",
+            &[(".", "1,250.00"), (",", "1.250,00")],
+        )? {
             "," => Decimal::Comma,
-            other => {
-                return Err(Error::BadParams(format!(
-                    "`decimal_separator` {other:?} is not one of \".\" (1,250.00) or \",\" \
-                     (1.250,00)"
-                )));
-            }
+            _ => Decimal::Point,
         };
-        let flag_ambiguous = match params.text("ambiguous_dates", "flag")? {
-            "flag" => true,
-            "allow" => false,
-            other => {
-                return Err(Error::BadParams(format!(
-                    "`ambiguous_dates` {other:?} is not one of \"flag\" or \"allow\""
-                )));
-            }
-        };
+        let flag_ambiguous = choice(
+            params,
+            "ambiguous_dates",
+            "flag",
+            &[("flag", "listed in the report"), ("allow", "silently")],
+        )? == "flag";
+        let unmapped_to_notes = choice(
+            params,
+            "unmapped",
+            "ignore",
+            &[
+                ("ignore", "listed as unmapped, not imported"),
+                ("notes", "appended to Notes as `Column: value`"),
+            ],
+        )? == "notes";
+        let min_confidence = params.number("min_confidence", DEFAULT_MIN_CONFIDENCE)?;
+        if !(0.0..=1.0).contains(&min_confidence) {
+            return Err(Error::BadParams(format!(
+                "`min_confidence` {min_confidence} is not between 0 and 1"
+            )));
+        }
+        let region_name = params.text("default_region", "US")?;
+        let region = Region::named(region_name).ok_or_else(|| {
+            let names: Vec<&str> = contact::REGIONS.iter().map(|(n, _, _)| *n).collect();
+            Error::BadParams(format!(
+                "`default_region` {region_name:?} is not one of {}",
+                quoted_list(&names)
+            ))
+        })?;
         let tz_name = ctx.timezone.trim();
         let timezone = if tz_name.is_empty() {
             Tz::UTC
@@ -180,8 +245,141 @@ impl Options {
             decimal,
             flag_ambiguous,
             timezone,
+            min_confidence,
+            unmapped_to_notes,
+            region,
         })
     }
+}
+
+/// The per-column decision while planning.
+struct ColumnPlan {
+    target: Option<Target>,
+    confidence: f64,
+    reason: String,
+    status: MappingStatus,
+}
+
+/// The header planned: for each source column, where it goes and how sure that is.
+fn plan_columns(
+    columns: &[String],
+    params: &Params,
+    min_confidence: f64,
+) -> Result<(Vec<ColumnPlan>, Vec<String>), Error> {
+    let mut warnings = Vec::new();
+    let mut plans: Vec<ColumnPlan> = columns
+        .iter()
+        .map(|_| ColumnPlan {
+            target: None,
+            confidence: 0.0,
+            reason: String::new(),
+            status: MappingStatus::Unmapped,
+        })
+        .collect();
+    for name in params.text_list("exclude")? {
+        match source_column(columns, name) {
+            Some(i) => {
+                if let Some(p) = plans.get_mut(i) {
+                    p.status = MappingStatus::Excluded;
+                    p.reason = "in `exclude`".into();
+                }
+            }
+            // One pipeline reads many exports; a column absent from this one is normal.
+            None => warnings.push(format!(
+                "`exclude` names {name:?}, which is not a column of this file"
+            )),
+        }
+    }
+    let target_names: Vec<&str> = Target::all().map(Target::name).collect();
+    let mut confirmed: Vec<Target> = Vec::new();
+    for (field, header) in params.text_map("columns")? {
+        let Some(target) = Target::named(field) else {
+            return Err(Error::BadParams(format!(
+                "`columns` names {field:?}, which is not a field of the interactions template \
+                 ({})",
+                quoted_list(&target_names)
+            )));
+        };
+        let Some(i) = source_column(columns, header) else {
+            let names: Vec<&str> = columns.iter().map(|c| c.trim()).collect();
+            return Err(Error::BadParams(format!(
+                "`columns` maps {:?} to {header:?}, which is not a column of this file (its \
+                 columns: {})",
+                target.name(),
+                quoted_list(&names)
+            )));
+        };
+        if confirmed.contains(&target) {
+            return Err(Error::BadParams(format!(
+                "`columns` maps {:?} more than once",
+                target.name()
+            )));
+        }
+        let Some(p) = plans.get_mut(i) else { continue };
+        if p.status == MappingStatus::Excluded {
+            return Err(Error::BadParams(format!(
+                "{} is both in `exclude` and mapped in `columns`",
+                show_column(columns, i)
+            )));
+        }
+        if let Some(earlier) = p.target {
+            return Err(Error::BadParams(format!(
+                "`columns` maps {} to both {:?} and {:?}",
+                show_column(columns, i),
+                earlier.name(),
+                target.name()
+            )));
+        }
+        confirmed.push(target);
+        *p = ColumnPlan {
+            target: Some(target),
+            confidence: 1.0,
+            reason: "set in `columns`".into(),
+            status: MappingStatus::Certain,
+        };
+    }
+
+    // Automatic matches; a target already taken (by `columns` or a better match) is not
+    // given twice.
+    let mut auto: Vec<(usize, headers::HeaderMatch)> = columns
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| {
+            plans
+                .get(*i)
+                .is_some_and(|p| p.status == MappingStatus::Unmapped && p.target.is_none())
+        })
+        .filter_map(|(i, name)| headers::match_header(name).map(|m| (i, m)))
+        .collect();
+    // Best first; the earlier column wins a tie.
+    auto.sort_by(|(a, ma), (b, mb)| mb.confidence.total_cmp(&ma.confidence).then(a.cmp(b)));
+    for (i, m) in auto {
+        let taken = plans
+            .iter()
+            .enumerate()
+            .find(|(_, p)| p.target == Some(m.target) && p.status != MappingStatus::Unmapped)
+            .map(|(j, _)| j);
+        let Some(p) = plans.get_mut(i) else { continue };
+        if let Some(j) = taken {
+            p.reason = format!(
+                "looks like {} ({}), which comes from {}",
+                m.target.name(),
+                m.reason,
+                show_column(columns, j)
+            );
+            p.confidence = m.confidence;
+            continue;
+        }
+        p.status = if m.confidence >= min_confidence {
+            MappingStatus::Certain
+        } else {
+            MappingStatus::Uncertain
+        };
+        p.target = Some(m.target);
+        p.confidence = m.confidence;
+        p.reason = m.reason;
+    }
+    Ok((plans, warnings))
 }
 
 impl Transform for Mapping {
@@ -190,7 +388,7 @@ impl Transform for Mapping {
             "mapping",
             env!("CARGO_PKG_VERSION"),
             Kind::Transform,
-            "Maps source columns onto the interactions template and normalises types, dates and money",
+            "Maps source columns onto the interactions template and normalises types, dates, money, emails, phones and names",
             vec![
                 ParamSpec::optional(
                     "template",
@@ -201,12 +399,24 @@ impl Transform for Mapping {
                 ParamSpec::unset(
                     "columns",
                     ParamType::TextMap,
-                    "Explicit mappings, template field = source column; other columns map by name",
+                    "Explicit (and confirmed) mappings, template field = source column; other columns are mapped automatically",
                 ),
                 ParamSpec::unset(
                     "exclude",
                     ParamType::TextList,
                     "Source columns never to map",
+                ),
+                ParamSpec::optional(
+                    "min_confidence",
+                    ParamType::Number,
+                    "0.9",
+                    "Automatic mappings below this confidence are uncertain: shown with a warning and not applied until confirmed in `columns`",
+                ),
+                ParamSpec::optional(
+                    "unmapped",
+                    ParamType::Text,
+                    "\"ignore\"",
+                    "Columns that map to nothing: \"ignore\" (listed, not imported) or \"notes\" (appended to Notes as `Column: value`)",
                 ),
                 ParamSpec::optional(
                     "date_order",
@@ -226,6 +436,12 @@ impl Transform for Mapping {
                     "\".\"",
                     "The decimal separator of Pledge Amount: \".\" (1,250.00) or \",\" (1.250,00 or 1 250,00)",
                 ),
+                ParamSpec::optional(
+                    "default_region",
+                    ParamType::Text,
+                    "\"US\"",
+                    "The country of phone numbers written without a `+` country code (US, CA, GB, IE, AU, NZ, DE, FR, ES, IT, NL, MX)",
+                ),
             ],
         )
     }
@@ -236,117 +452,196 @@ impl Transform for Mapping {
         ctx: &Context,
     ) -> Result<(Self, TransformPlan), Error> {
         let options = Options::from_params(params, ctx)?;
-        let mut warnings = Vec::new();
-
-        let mut excluded = vec![false; columns.len()];
-        for name in params.text_list("exclude")? {
-            match source_column(columns, name) {
-                Some(i) => {
-                    if let Some(e) = excluded.get_mut(i) {
-                        *e = true;
-                    }
+        let (mut plans, mut warnings) = plan_columns(columns, params, options.min_confidence)?;
+        // A full name is split only when the file has neither First Name nor Last Name.
+        let has_name_column = plans.iter().any(|p| {
+            p.status == MappingStatus::Certain
+                && matches!(p.target, Some(t) if t == Target::Field(3) || t == Target::Field(4))
+        });
+        if has_name_column {
+            for p in &mut plans {
+                if p.status == MappingStatus::Certain && p.target == Some(Target::FullName) {
+                    p.status = MappingStatus::Unmapped;
+                    p.target = None;
+                    p.reason = "a full name, but First Name or Last Name has its own column".into();
                 }
-                // One pipeline reads many exports; a column absent from this one is normal.
-                None => warnings.push(format!(
-                    "`exclude` names {name:?}, which is not a column of this file"
-                )),
             }
         }
 
-        // Template field index -> source column index.
-        let mut assigned: [Option<usize>; TEMPLATE_FIELDS.len()] = [None; TEMPLATE_FIELDS.len()];
-        let mut used = vec![false; columns.len()];
-        for (field, header) in params.text_map("columns")? {
-            let Some(f) = template_field(field) else {
-                return Err(Error::BadParams(format!(
-                    "`columns` names {field:?}, which is not a field of the interactions \
-                     template ({})",
-                    quoted_list(&TEMPLATE_FIELDS)
-                )));
-            };
-            let Some(i) = source_column(columns, header) else {
-                let names: Vec<&str> = columns.iter().map(|c| c.trim()).collect();
-                return Err(Error::BadParams(format!(
-                    "`columns` maps {:?} to {header:?}, which is not a column of this file \
-                     (its columns: {})",
-                    TEMPLATE_FIELDS.get(f).copied().unwrap_or(field.as_str()),
-                    quoted_list(&names)
-                )));
-            };
-            if excluded.get(i).copied().unwrap_or(false) {
-                return Err(Error::BadParams(format!(
-                    "{} is both in `exclude` and mapped in `columns`",
-                    show_column(columns, i)
-                )));
-            }
-            if let Some(slot) = assigned.get_mut(f) {
-                if slot.is_some() {
-                    return Err(Error::BadParams(format!(
-                        "`columns` maps {:?} more than once",
-                        TEMPLATE_FIELDS.get(f).copied().unwrap_or_default()
-                    )));
+        // Which source column each target is taken from (applied mappings only).
+        let applied = |t: Target| {
+            plans
+                .iter()
+                .position(|p| p.status == MappingStatus::Certain && p.target == Some(t))
+        };
+        let field = |name: &str| {
+            TEMPLATE_FIELDS
+                .iter()
+                .position(|f| *f == name)
+                .and_then(|f| applied(Target::Field(f)))
+        };
+        let full_name = applied(Target::FullName);
+        let parts = AddressPart::ALL.map(|p| applied(Target::Address(p)));
+
+        let mut reads: Vec<u32> = Vec::new();
+        let mut read = |i: usize| -> usize {
+            let i = u32_of(i);
+            match reads.iter().position(|r| *r == i) {
+                Some(at) => at,
+                None => {
+                    reads.push(i);
+                    reads.len() - 1
                 }
-                *slot = Some(i);
             }
-            if let Some(u) = used.get_mut(i) {
-                *u = true;
-            }
-        }
-
-        let mut unmapped = Vec::new();
-        for (i, name) in columns.iter().enumerate() {
-            if excluded.get(i).copied().unwrap_or(false) || used.get(i).copied().unwrap_or(false) {
-                continue;
-            }
-            let field = template_field(name);
-            match field.and_then(|f| assigned.get_mut(f).map(|slot| (f, slot))) {
-                Some((_, slot @ None)) => {
-                    *slot = Some(i);
-                    if let Some(u) = used.get_mut(i) {
-                        *u = true;
-                    }
-                }
-                Some((f, Some(taken))) => warnings.push(format!(
-                    "{} also matches {:?}, which is taken from {}: it is dropped",
-                    show_column(columns, i),
-                    TEMPLATE_FIELDS.get(f).copied().unwrap_or_default(),
-                    show_column(columns, *taken)
-                )),
-                None => unmapped.push(show_column(columns, i)),
-            }
-        }
-        if !unmapped.is_empty() {
-            warnings.push(format!(
-                "not in the interactions template, dropped: {}",
-                unmapped.join(", ")
-            ));
-        }
-
-        let member_code = ctx
-            .member_code
-            .as_deref()
-            .map(str::trim)
-            .filter(|c| !c.is_empty());
+        };
+        let unmapped: Vec<usize> = plans
+            .iter()
+            .enumerate()
+            // An uncertain column is not applied anywhere, Notes included, until confirmed.
+            .filter(|(_, p)| p.status == MappingStatus::Unmapped)
+            .map(|(i, _)| i)
+            .collect();
+        let mut used_parts = false;
         let mut plan_columns = Vec::new();
-        let mut reads = Vec::new();
         let mut computed = Vec::new();
-        for (field, source) in TEMPLATE_FIELDS.iter().zip(assigned) {
-            let name = (*field).to_string();
-            let kind = compute_kind(field).or_else(|| match (*field, member_code) {
-                ("Member Code", Some(code)) => Some(Compute::OrDefault(code.to_string())),
+        for name in TEMPLATE_FIELDS {
+            let direct = field(name);
+            let compute = match (name, direct) {
+                ("Interaction Type", Some(i)) => Some(Compute::InteractionType(read(i))),
+                ("Contact Type", Some(i)) => Some(Compute::ContactType(read(i))),
+                ("Date", Some(i)) => Some(Compute::Date(read(i))),
+                ("Pledge Expected Date", Some(i)) => Some(Compute::DateOnly(read(i))),
+                ("Pledge Amount", Some(i)) => Some(Compute::Money(read(i))),
+                ("Primary Email", Some(i)) => Some(Compute::Email(read(i))),
+                ("Primary Phone", Some(i)) => Some(Compute::Phone(read(i))),
+                ("First Name" | "Last Name" | "Suffix", Some(i)) => Some(Compute::Name(read(i))),
+                ("First Name" | "Last Name" | "Suffix", None) => {
+                    full_name.map(|f| Compute::Split {
+                        full: read(f),
+                        contact_type: field("Contact Type").map(&mut read),
+                        part: match name {
+                            "First Name" => NamePart::First,
+                            "Last Name" => NamePart::Last,
+                            _ => NamePart::Suffix,
+                        },
+                    })
+                }
+                ("Primary Address", None) if parts.iter().any(Option::is_some) => {
+                    used_parts = true;
+                    Some(Compute::Address(parts.map(|p| p.map(&mut read))))
+                }
+                ("Notes", notes) if options.unmapped_to_notes && !unmapped.is_empty() => {
+                    Some(Compute::Notes {
+                        notes: notes.map(&mut read),
+                        extra: unmapped
+                            .iter()
+                            .map(|&i| {
+                                (
+                                    columns
+                                        .get(i)
+                                        .map(|c| c.trim().to_string())
+                                        .unwrap_or_default(),
+                                    read(i),
+                                )
+                            })
+                            .collect(),
+                    })
+                }
                 _ => None,
-            });
-            let source = match (source, kind) {
-                (Some(i), Some(kind)) => {
-                    reads.push(u32::try_from(i).unwrap_or(u32::MAX));
-                    computed.push(kind);
+            };
+            let source = match (compute, direct) {
+                (Some(c), _) => {
+                    computed.push(c);
                     ColumnSource::Computed
                 }
-                (Some(i), None) => ColumnSource::Input(u32::try_from(i).unwrap_or(u32::MAX)),
-                (None, Some(Compute::OrDefault(code))) => ColumnSource::Constant(code),
-                (None, _) => continue,
+                (None, Some(i)) => ColumnSource::Input(u32_of(i)),
+                (None, None) => continue,
             };
-            plan_columns.push(OutputColumn { name, source });
+            plan_columns.push(OutputColumn {
+                name: name.to_string(),
+                source,
+            });
+        }
+        // Address parts are kept as their own columns too (whitespace collapsed), for the
+        // store.
+        for (part, source) in AddressPart::ALL.iter().zip(parts) {
+            if let Some(i) = source {
+                computed.push(Compute::Name(read(i)));
+                plan_columns.push(OutputColumn {
+                    name: part.name().to_string(),
+                    source: ColumnSource::Computed,
+                });
+            }
+        }
+
+        let mut mappings = Vec::with_capacity(columns.len());
+        for (i, p) in plans.iter().enumerate() {
+            let mut targets: Vec<String> = match p.target {
+                Some(Target::FullName) => ["First Name", "Last Name", "Suffix"]
+                    .iter()
+                    .map(|s| (*s).to_string())
+                    .collect(),
+                Some(Target::Address(part)) => {
+                    vec!["Primary Address".to_string(), part.name().to_string()]
+                }
+                Some(t) => vec![t.name().to_string()],
+                None => Vec::new(),
+            };
+            let status = p.status;
+            let mut reason = p.reason.clone();
+            let mut applied = status == MappingStatus::Certain;
+            if matches!(p.target, Some(Target::Address(_)))
+                && status == MappingStatus::Certain
+                && !used_parts
+            {
+                reason =
+                    format!("{reason}; Primary Address has its own column, kept as a part only");
+                targets.retain(|t| t != "Primary Address");
+            }
+            if status == MappingStatus::Unmapped && options.unmapped_to_notes {
+                targets = vec!["Notes".into()];
+                applied = true;
+                if reason.is_empty() {
+                    reason = "no field; kept in Notes".into();
+                } else {
+                    reason = format!("{reason}; kept in Notes");
+                }
+            }
+            if status == MappingStatus::Unmapped && reason.is_empty() {
+                reason = "no template field has a name like it".into();
+            }
+            if status == MappingStatus::Uncertain {
+                warnings.push(format!(
+                    "{} might be {} ({}, confidence {:.2}): not applied; confirm it with \
+                     `columns = {{ {:?} = {:?} }}`",
+                    show_column(columns, i),
+                    p.target.map_or("", Target::name),
+                    p.reason,
+                    p.confidence,
+                    p.target.map_or("", Target::name),
+                    columns.get(i).map_or("", |c| c.trim()),
+                ));
+            }
+            mappings.push(ColumnMapping {
+                input: u32_of(i),
+                targets,
+                confidence: p.confidence,
+                reason,
+                status,
+                applied,
+            });
+        }
+        let dropped: Vec<String> = mappings
+            .iter()
+            .filter(|m| m.status == MappingStatus::Unmapped && !m.applied)
+            .map(|m| show_column(columns, m.input as usize))
+            .collect();
+        if !dropped.is_empty() {
+            warnings.push(format!(
+                "not in the interactions template, not imported: {} (keep them in Notes with \
+                 `unmapped = \"notes\"`)",
+                dropped.join(", ")
+            ));
         }
 
         let missing: Vec<&str> = ["Interaction Type", "Date", "Contact Type"]
@@ -368,11 +663,13 @@ impl Transform for Mapping {
                 decimal: options.decimal,
                 timezone: options.timezone,
                 flag_ambiguous: options.flag_ambiguous,
+                region: options.region,
             },
             TransformPlan {
                 columns: plan_columns,
                 reads,
                 warnings,
+                mappings,
             },
         ))
     }
@@ -383,14 +680,13 @@ impl Transform for Mapping {
         for row in rows.iter() {
             cells.clear();
             let mut flags = Vec::new();
-            for (c, kind) in self.computed.iter().enumerate() {
-                let raw = row.get(c);
-                cells.push(self.compute(kind, raw, &mut flags));
+            for kind in &self.computed {
+                cells.push(self.compute(kind, row, &mut flags));
             }
             values.push_row(row.number(), &cells);
             if !flags.is_empty() {
                 verdicts.push(RowVerdict {
-                    index: u32::try_from(row.index()).unwrap_or(u32::MAX),
+                    index: u32_of(row.index()),
                     verdict: Verdict::Flag(flags),
                 });
             }
@@ -403,42 +699,111 @@ impl Mapping {
     /// One computed cell; `flags` collects what the row should be flagged for.
     fn compute<'a>(
         &self,
-        kind: &'a Compute,
-        raw: &'a str,
+        kind: &Compute,
+        row: sluice_sdk::Row<'a>,
         flags: &mut Vec<String>,
     ) -> Cow<'a, str> {
-        if raw.trim().is_empty() {
-            return match kind {
-                Compute::OrDefault(code) => Cow::Borrowed(code.as_str()),
-                _ => Cow::Borrowed(""),
-            };
+        let cell = |c: usize| row.get(c);
+        let one = match kind {
+            Compute::InteractionType(c)
+            | Compute::ContactType(c)
+            | Compute::Date(c)
+            | Compute::DateOnly(c)
+            | Compute::Money(c)
+            | Compute::Email(c)
+            | Compute::Phone(c)
+            | Compute::Name(c) => Some(cell(*c)),
+            _ => None,
+        };
+        if let Some(raw) = one
+            && raw.trim().is_empty()
+        {
+            return Cow::Borrowed("");
         }
         match kind {
-            Compute::InteractionType => normalise::interaction_type(raw),
-            Compute::ContactType => normalise::contact_type(raw),
-            Compute::Money => match normalise::money_cents(raw, self.decimal) {
+            Compute::InteractionType(c) => normalise::interaction_type(cell(*c)),
+            Compute::ContactType(c) => normalise::contact_type(cell(*c)),
+            Compute::Money(c) => match normalise::money_cents(cell(*c), self.decimal) {
                 Some(cents) => Cow::Owned(cents.to_string()),
-                None => Cow::Borrowed(raw),
+                None => Cow::Borrowed(cell(*c)),
             },
-            Compute::Date => match normalise::date(raw, self.date_order, self.timezone) {
-                Some(date) => {
-                    if self.flag_ambiguous
-                        && let Some(other) = date.other_reading
-                    {
-                        flags.push(format!(
-                            "Date {:?} is ambiguous: read as {} (date_order = \"{}\"), it could \
-                             also be {}",
-                            raw.trim(),
-                            normalise::ymd(date.local_date),
-                            self.date_order.as_str(),
-                            normalise::ymd(other)
-                        ));
-                    }
-                    Cow::Owned(date.utc)
+            Compute::Date(c) => self.date(cell(*c), flags),
+            Compute::DateOnly(c) => {
+                let raw = cell(*c);
+                match normalise::date(raw, self.date_order, self.timezone) {
+                    Some(d) => Cow::Owned(normalise::ymd(d.local_date)),
+                    None => Cow::Borrowed(raw),
                 }
-                None => Cow::Borrowed(raw),
+            }
+            Compute::Email(c) => match contact::email(cell(*c)) {
+                Ok(email) => Cow::Owned(email),
+                Err(why) => {
+                    flags.push(format!("{why}: left out"));
+                    Cow::Borrowed("")
+                }
             },
-            Compute::OrDefault(_) => Cow::Borrowed(raw),
+            Compute::Phone(c) => match contact::phone(cell(*c), self.region) {
+                Ok(phone) => Cow::Owned(phone),
+                Err(why) => {
+                    flags.push(format!("{why}: kept as written"));
+                    Cow::Owned(contact::name(cell(*c)))
+                }
+            },
+            Compute::Name(c) => Cow::Owned(contact::name(cell(*c))),
+            Compute::Split {
+                full,
+                contact_type,
+                part,
+            } => {
+                let organization = contact_type
+                    .is_some_and(|t| normalise::contact_type(cell(t)) == "organization");
+                let parts = contact::split_name(cell(*full), organization);
+                Cow::Owned(match part {
+                    NamePart::First => parts.first,
+                    NamePart::Last => parts.last,
+                    NamePart::Suffix => parts.suffix,
+                })
+            }
+            Compute::Address(parts) => {
+                Cow::Owned(contact::address(parts.map(|p| p.map_or("", cell))))
+            }
+            Compute::Notes { notes, extra } => {
+                let mut text = notes.map_or("", cell).trim().to_string();
+                for (name, c) in extra {
+                    let value = cell(*c).trim();
+                    if value.is_empty() {
+                        continue;
+                    }
+                    if !text.is_empty() {
+                        text.push_str("; ");
+                    }
+                    text.push_str(name);
+                    text.push_str(": ");
+                    text.push_str(value);
+                }
+                Cow::Owned(text)
+            }
+        }
+    }
+
+    fn date<'a>(&self, raw: &'a str, flags: &mut Vec<String>) -> Cow<'a, str> {
+        match normalise::date(raw, self.date_order, self.timezone) {
+            Some(date) => {
+                if self.flag_ambiguous
+                    && let Some(other) = date.other_reading
+                {
+                    flags.push(format!(
+                        "Date {:?} is ambiguous: read as {} (date_order = \"{}\"), it could also \
+                         be {}",
+                        raw.trim(),
+                        normalise::ymd(date.local_date),
+                        self.date_order.as_str(),
+                        normalise::ymd(other)
+                    ));
+                }
+                Cow::Owned(date.utc)
+            }
+            None => Cow::Borrowed(raw),
         }
     }
 }

@@ -1,0 +1,652 @@
+//! Matching accuracy on labelled data: FEBRL 1-3 (fetched by `bench/fetch-febrl.sh`) and a
+//! generated set of hard cases, each run through the real import pipeline. Prints precision,
+//! recall, F1, ambiguous rows and time per data set; see `bench/README.md` for the protocol.
+
+#![allow(clippy::print_stdout, clippy::print_stderr)] // A benchmark reports on the terminal.
+#![allow(clippy::cast_precision_loss)] // Ratios of row counts far below 2^52.
+
+use std::collections::HashMap;
+use std::error::Error;
+use std::path::Path;
+use std::time::Instant;
+
+use sluice::config::PipelineSpec;
+use sluice::pipeline::{ImportOptions, Pipeline, run_import};
+use sluice::plugin::Host;
+use sluice::store::Store;
+
+type Result<T> = std::result::Result<T, Box<dyn Error>>;
+
+/// Stored people and incoming rows with what each one truly is.
+type Labelled = (Vec<Person>, Vec<(Person, Truth)>);
+
+const HEADER: [&str; 10] = [
+    "Interaction Type",
+    "Date",
+    "Contact Type",
+    "First Name",
+    "Last Name",
+    "Primary Address",
+    "Primary Email",
+    "Primary Phone",
+    "Employer",
+    "Occupation",
+];
+
+/// One person's row: (first, last, address, email, phone).
+#[derive(Clone, Debug, Default)]
+struct Person {
+    first: String,
+    last: String,
+    address: String,
+    email: String,
+    phone: String,
+}
+
+/// What an incoming row is, for scoring.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Truth {
+    /// The same person as original `n`.
+    Original(usize),
+    /// A person not in the store.
+    New,
+    /// A person not in the store who shares a household or a common name with stored ones:
+    /// attaching them anywhere is the error the product must never make.
+    Trap,
+}
+
+/// The figures of one data set.
+#[derive(Debug, Default)]
+struct Figures {
+    true_positive: u64,
+    wrong: u64,
+    missed: u64,
+    ambiguous: u64,
+    review: u64,
+    unmatchable: u64,
+    load_merges: u64,
+    trap_rows: u64,
+    trap_wrong: u64,
+    new_rows: u64,
+    new_wrong: u64,
+    rows: u64,
+    seconds: f64,
+}
+
+fn main() -> Result<()> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .ok_or("no repository root")?
+        .to_path_buf();
+    let data = root.join("target/bench-data");
+    let mut host = Host::new(Some(data.join("component-cache")))?;
+    println!(
+        "{:<12} {:>6} {:>6} {:>9} {:>7} {:>7} {:>5} {:>5} {:>6} {:>7} {:>8}",
+        "data set",
+        "rows",
+        "TP",
+        "precision",
+        "recall",
+        "F1",
+        "wrong",
+        "ambig",
+        "review",
+        "traps",
+        "seconds"
+    );
+    for n in 1..=3 {
+        let file = data.join(format!("febrl/dataset{n}.csv"));
+        if !file.is_file() {
+            eprintln!(
+                "{} is missing: run bench/fetch-febrl.sh first",
+                file.display()
+            );
+            continue;
+        }
+        let (originals, incoming) = febrl(&file)?;
+        let f = run(
+            &mut host,
+            &data,
+            &format!("febrl{n}"),
+            &originals,
+            &incoming,
+        )?;
+        print_figures(&format!("FEBRL {n}"), &f);
+    }
+    let (originals, incoming) = generated(4000);
+    let f = run(&mut host, &data, "generated", &originals, &incoming)?;
+    print_figures("generated", &f);
+    println!(
+        "\nwrong = attached to another contact; traps = household/common-name rows attached anywhere (must be 0);\n\
+         precision = TP / (TP + wrong + merges of originals while loading); recall = TP / matchable duplicates"
+    );
+    Ok(())
+}
+
+fn print_figures(name: &str, f: &Figures) {
+    let wrong = f.wrong + f.load_merges;
+    let precision = if f.true_positive + wrong == 0 {
+        1.0
+    } else {
+        f.true_positive as f64 / (f.true_positive + wrong) as f64
+    };
+    let matchable = f.true_positive + f.wrong + f.missed;
+    let recall = if matchable == 0 {
+        1.0
+    } else {
+        f.true_positive as f64 / matchable as f64
+    };
+    let f1 = 2.0 * precision * recall / (precision + recall).max(f64::MIN_POSITIVE);
+    println!(
+        "{name:<12} {:>6} {:>6} {precision:>9.4} {recall:>7.4} {f1:>7.4} {:>5} {:>5} {:>6} {:>3}/{:<3} {:>8.2}",
+        f.rows, f.true_positive, wrong, f.ambiguous, f.review, f.trap_wrong, f.trap_rows, f.seconds
+    );
+    if f.unmatchable > 0 || f.new_rows > 0 {
+        println!(
+            "{:<12} ({} duplicate rows rejected by validation, left out; new people attached: {}/{}; originals merged while loading: {})",
+            "", f.unmatchable, f.new_wrong, f.new_rows, f.load_merges
+        );
+    }
+}
+
+/// FEBRL: originals (`rec-N-org`) and duplicates (`rec-N-dup-K`) labelled with N.
+fn febrl(path: &Path) -> Result<Labelled> {
+    let mut reader = csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .from_path(path)?;
+    let mut originals: Vec<(usize, Person)> = Vec::new();
+    let mut dups: Vec<(usize, Person)> = Vec::new();
+    for record in reader.records() {
+        let r = record?;
+        let get = |i: usize| r.get(i).unwrap_or("").to_string();
+        let id = get(0);
+        let mut parts = id.split('-');
+        let (Some(_), Some(n), Some(kind)) = (parts.next(), parts.next(), parts.next()) else {
+            continue;
+        };
+        let n: usize = n.parse()?;
+        let address = [
+            format!("{} {}", get(3), get(4)).trim().to_string(),
+            get(5),
+            format!("{} {} {}", get(6), get(8), get(7))
+                .trim()
+                .to_string(),
+        ]
+        .into_iter()
+        .filter(|s| !s.is_empty())
+        .collect::<Vec<_>>()
+        .join(", ");
+        let person = Person {
+            first: get(1),
+            last: get(2),
+            address,
+            email: String::new(),
+            phone: get(10),
+        };
+        if kind == "org" {
+            originals.push((n, person));
+        } else {
+            dups.push((n, person));
+        }
+    }
+    let index: HashMap<usize, usize> = originals
+        .iter()
+        .enumerate()
+        .map(|(i, (n, _))| (*n, i))
+        .collect();
+    let incoming = dups
+        .into_iter()
+        .filter_map(|(n, p)| index.get(&n).map(|&i| (p, Truth::Original(i))))
+        .collect();
+    Ok((originals.into_iter().map(|(_, p)| p).collect(), incoming))
+}
+
+/// Writes rows as an interactions file.
+fn write_file(path: &Path, people: &[&Person]) -> Result<()> {
+    let mut w = csv::Writer::from_path(path)?;
+    w.write_record(HEADER)?;
+    for p in people {
+        w.write_record([
+            "Call",
+            "2025-01-15",
+            "individual",
+            &p.first,
+            &p.last,
+            &p.address,
+            &p.email,
+            &p.phone,
+            "",
+            "",
+        ])?;
+    }
+    w.flush()?;
+    Ok(())
+}
+
+/// Imports the originals, then the incoming rows, and scores the incoming decisions.
+fn run(
+    host: &mut Host,
+    data: &Path,
+    name: &str,
+    originals: &[Person],
+    incoming: &[(Person, Truth)],
+) -> Result<Figures> {
+    let dir = data.join(format!("run-{name}"));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir)?;
+    let pipeline_path = dir.join("pipeline.toml");
+    let text = "[pipeline]\nname = \"bench\"\n[source]\nplugin = \"csv\"\n[[transform]]\nplugin = \"mapping\"\n\
+                [[validate]]\nplugin = \"interactions\"\n[validate.params]\nname_only = \"allow\"\n\
+                [match]\nplugin = \"contacts\"\n[store]\npath = \"bench.db\"\n";
+    std::fs::write(&pipeline_path, text)?;
+    let spec = PipelineSpec::parse(&pipeline_path, text)?;
+    let db = spec.store_path.clone();
+    let pipeline = Pipeline::load(host, spec)?;
+    let mut store = Store::open(&db)?;
+
+    let a = dir.join("originals.csv");
+    write_file(&a, &originals.iter().collect::<Vec<_>>())?;
+    let b = dir.join("incoming.csv");
+    write_file(&b, &incoming.iter().map(|(p, _)| p).collect::<Vec<_>>())?;
+    let opts = ImportOptions::default();
+    run_import(host, &pipeline, &mut store, &a, &opts)?;
+    let started = Instant::now();
+    run_import(host, &pipeline, &mut store, &b, &opts)?;
+    let seconds = started.elapsed().as_secs_f64();
+    drop(store);
+
+    let conn = rusqlite::Connection::open(&db)?;
+    let decisions = |import: i64| -> Result<HashMap<usize, (String, Option<i64>)>> {
+        let mut stmt = conn.prepare(
+            "SELECT row_number, decision, contact_id FROM match_decisions WHERE import_id = ?1",
+        )?;
+        let rows = stmt.query_map([import], |r| {
+            Ok((r.get::<_, usize>(0)?, (r.get(1)?, r.get(2)?)))
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    };
+    // Row numbers: the header is row 1, the n-th person row n + 2.
+    let loaded = decisions(1)?;
+    let contact_of: HashMap<usize, i64> = loaded
+        .iter()
+        .filter_map(|(row, (_, c))| c.map(|c| (row - 2, c)))
+        .collect();
+    let mut f = Figures {
+        rows: incoming.len() as u64,
+        seconds,
+        ..Figures::default()
+    };
+    let mut per_contact: HashMap<i64, u64> = HashMap::new();
+    for c in contact_of.values() {
+        *per_contact.entry(*c).or_default() += 1;
+    }
+    f.load_merges = per_contact.values().map(|n| n - 1).sum();
+    let got = decisions(2)?;
+    for (i, (_, truth)) in incoming.iter().enumerate() {
+        let decision = got.get(&(i + 2));
+        let attached = match decision {
+            Some((kind, Some(c))) if kind == "matched" || kind == "same-as-row" => Some(*c),
+            _ => None,
+        };
+        if decision.is_some_and(|(k, _)| k == "ambiguous") {
+            f.ambiguous += 1;
+        }
+        if decision.is_some_and(|(k, _)| k == "review") {
+            f.review += 1;
+        }
+        match truth {
+            Truth::Original(o) => {
+                let Some(expected) = contact_of.get(o) else {
+                    continue;
+                };
+                match (decision, attached) {
+                    (None, _) => f.unmatchable += 1,
+                    (_, Some(c)) if c == *expected => f.true_positive += 1,
+                    (_, Some(_)) => f.wrong += 1,
+                    (_, None) => f.missed += 1,
+                }
+            }
+            Truth::New | Truth::Trap => {
+                let existing = attached.is_some_and(|c| contact_of.values().any(|&x| x == c));
+                if *truth == Truth::Trap {
+                    f.trap_rows += 1;
+                    f.trap_wrong += u64::from(existing);
+                } else {
+                    f.new_rows += 1;
+                    f.new_wrong += u64::from(existing);
+                }
+                f.wrong += u64::from(existing);
+            }
+        }
+    }
+    Ok(f)
+}
+
+/// A small deterministic generator (xorshift64*), so every run sees the same data.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        usize::try_from(self.next() % (n.max(1) as u64)).unwrap_or(0)
+    }
+
+    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
+        items.get(self.below(items.len())).copied().unwrap_or("")
+    }
+
+    fn chance(&mut self, percent: usize) -> bool {
+        self.below(100) < percent
+    }
+}
+
+const FIRST: &[&str] = &[
+    "William",
+    "Robert",
+    "Elizabeth",
+    "James",
+    "Margaret",
+    "Katherine",
+    "Michael",
+    "Jennifer",
+    "Thomas",
+    "Patricia",
+    "Daniel",
+    "Susan",
+    "Joseph",
+    "Barbara",
+    "Charles",
+    "Nancy",
+    "Anthony",
+    "Rebecca",
+    "Andrew",
+    "Deborah",
+    "Aisha",
+    "Mateo",
+    "Priya",
+    "Wei",
+    "Olga",
+    "Kwame",
+    "Sofia",
+    "Ibrahim",
+    "Yuki",
+    "Lucia",
+    "Oluwaseun",
+    "Ngozi",
+    "Dmitri",
+    "Fatima",
+    "Santiago",
+    "Mei",
+];
+const NICKNAMES: &[(&str, &str)] = &[
+    ("William", "Bill"),
+    ("Robert", "Bob"),
+    ("Elizabeth", "Liz"),
+    ("James", "Jim"),
+    ("Margaret", "Peggy"),
+    ("Katherine", "Kate"),
+    ("Michael", "Mike"),
+    ("Jennifer", "Jenny"),
+    ("Thomas", "Tom"),
+    ("Patricia", "Patty"),
+    ("Daniel", "Dan"),
+    ("Joseph", "Joe"),
+    ("Charles", "Chuck"),
+    ("Anthony", "Tony"),
+    ("Rebecca", "Becky"),
+    ("Andrew", "Andy"),
+];
+const LAST: &[&str] = &[
+    "Okafor",
+    "Lindqvist",
+    "Castellano",
+    "Nakamura",
+    "Abernathy",
+    "Kowalczyk",
+    "Delacroix",
+    "Oyelaran",
+    "Brennan",
+    "Haddad",
+    "Marchetti",
+    "Sorensen",
+    "Villanueva",
+    "Achterberg",
+    "Fitzgerald",
+    "Rasmussen",
+    "Pemberton",
+    "Szymanski",
+    "Takahashi",
+    "Montgomery",
+    "Whitaker",
+    "Galloway",
+    "Iwasaki",
+    "Ferreira",
+    "Blackwood",
+    "Kaminski",
+    "Esposito",
+    "Lachance",
+];
+const COMMON_LAST: &[&str] = &["Smith", "Johnson", "Williams", "Brown", "Jones", "Garcia"];
+const STREETS: &[&str] = &[
+    "Oak",
+    "Maple",
+    "Cedar",
+    "Pine",
+    "Elm",
+    "Washington",
+    "Lake",
+    "Hill",
+    "Park",
+    "Sunset",
+    "Highland",
+    "Franklin",
+    "Lincoln",
+    "Jefferson",
+    "Madison",
+    "River",
+    "Church",
+    "Spring",
+];
+const SUFFIXES: &[(&str, &str)] = &[
+    ("Street", "St"),
+    ("Avenue", "Ave"),
+    ("Road", "Rd"),
+    ("Drive", "Dr"),
+    ("Lane", "Ln"),
+    ("Boulevard", "Blvd"),
+    ("Court", "Ct"),
+];
+const CITIES: &[(&str, &str, u32)] = &[
+    ("Springfield", "IL", 62701),
+    ("Dayton", "OH", 45402),
+    ("Reno", "NV", 89501),
+    ("Austin", "TX", 78701),
+    ("Albany", "NY", 12207),
+    ("Tacoma", "WA", 98402),
+];
+
+fn address(rng: &mut Rng, long: bool) -> String {
+    let (suffix_long, suffix_short) = SUFFIXES
+        .get(rng.below(SUFFIXES.len()))
+        .copied()
+        .unwrap_or(("Street", "St"));
+    let (city, state, zip) = CITIES
+        .get(rng.below(CITIES.len()))
+        .copied()
+        .unwrap_or(("Reno", "NV", 89501));
+    format!(
+        "{} {} {}, {city} {state} {}",
+        1 + rng.below(9000),
+        rng.pick(STREETS),
+        if long { suffix_long } else { suffix_short },
+        zip + u32::try_from(rng.below(40)).unwrap_or(0)
+    )
+}
+
+fn phone(rng: &mut Rng) -> String {
+    format!(
+        "{}{:02}-555-{:04}",
+        2 + rng.below(8),
+        rng.below(100),
+        rng.below(10_000)
+    )
+}
+
+/// A one-letter typo: a dropped, doubled or swapped letter.
+fn typo(rng: &mut Rng, s: &str) -> String {
+    let mut c: Vec<char> = s.chars().collect();
+    if c.len() < 4 {
+        return s.to_string();
+    }
+    let i = 1 + rng.below(c.len() - 2);
+    match rng.below(3) {
+        0 => {
+            c.remove(i);
+        }
+        1 => {
+            let x = c.get(i).copied().unwrap_or('a');
+            c.insert(i, x);
+        }
+        _ => c.swap(i, i + 1),
+    }
+    c.into_iter().collect()
+}
+
+/// Which Publication 28 spelling variant an address is written in.
+fn respell(s: &str) -> String {
+    let mut out = s.to_string();
+    for (long, short) in SUFFIXES {
+        if out.contains(&format!(" {short},")) {
+            out = out.replace(&format!(" {short},"), &format!(" {long},"));
+            break;
+        }
+        if out.contains(&format!(" {long},")) {
+            out = out.replace(&format!(" {long},"), &format!(" {short}.,"));
+            break;
+        }
+    }
+    out
+}
+
+/// `n` stored people (some households, some common names) and incoming rows: variants of
+/// half of them, new people, and traps.
+fn generated(n: usize) -> Labelled {
+    let mut rng = Rng(0x5EED_1234_ABCD_0001);
+    let mut people: Vec<Person> = Vec::with_capacity(n);
+    let mut serial = 0usize;
+    let mut email = |first: &str, last: &str, rng: &mut Rng| {
+        serial += 1;
+        let domain = rng.pick(&["example.org", "mail.example", "post.example"]);
+        format!(
+            "{}.{}{serial}@{domain}",
+            first.to_lowercase(),
+            last.to_lowercase()
+        )
+    };
+    for i in 0..n {
+        let common = i % 8 == 0;
+        let first = rng.pick(FIRST).to_string();
+        let last = if common {
+            rng.pick(COMMON_LAST)
+        } else {
+            rng.pick(LAST)
+        }
+        .to_string();
+        let p = Person {
+            email: if rng.chance(80) {
+                email(&first, &last, &mut rng)
+            } else {
+                String::new()
+            },
+            phone: if rng.chance(70) {
+                phone(&mut rng)
+            } else {
+                String::new()
+            },
+            address: {
+                let long = rng.chance(50);
+                address(&mut rng, long)
+            },
+            first,
+            last,
+        };
+        people.push(p);
+    }
+    let mut incoming = Vec::new();
+    for (i, p) in people.iter().enumerate().filter(|(i, _)| i % 2 == 0) {
+        let mut q = p.clone();
+        match rng.below(6) {
+            0 => q.last = typo(&mut rng, &q.last),
+            1 => {
+                if let Some((_, nick)) = NICKNAMES.iter().find(|(f, _)| *f == q.first) {
+                    q.first = (*nick).to_string();
+                } else {
+                    q.first = typo(&mut rng, &q.first);
+                }
+            }
+            2 => q.address = address(&mut rng, true),
+            3 => q.email = email(&q.first, &q.last, &mut rng),
+            4 => {
+                q.address = respell(&q.address);
+                q.phone = q.phone.replace('-', ".");
+            }
+            _ => {
+                q.email = q.email.to_uppercase();
+                q.first = q.first.to_uppercase();
+            }
+        }
+        incoming.push((q, Truth::Original(i)));
+    }
+    for p in people.iter().skip(1).step_by(5) {
+        // A household member: same address and phone (and half the time the shared
+        // family email), a different first name.
+        let mut q = p.clone();
+        while q.first == p.first {
+            q.first = rng.pick(FIRST).to_string();
+        }
+        if NICKNAMES
+            .iter()
+            .any(|(a, b)| (*a == q.first && *b == p.first) || (*a == p.first && *b == q.first))
+        {
+            continue;
+        }
+        if rng.chance(50) {
+            q.email = email(&q.first, &q.last, &mut rng);
+        }
+        incoming.push((q, Truth::Trap));
+    }
+    for p in people
+        .iter()
+        .filter(|p| COMMON_LAST.contains(&p.last.as_str()))
+        .take(200)
+    {
+        // Someone else with the same common name, nothing else in common.
+        let q = Person {
+            first: p.first.clone(),
+            last: p.last.clone(),
+            address: address(&mut rng, false),
+            email: email(&p.first, &p.last, &mut rng),
+            phone: phone(&mut rng),
+        };
+        incoming.push((q, Truth::Trap));
+    }
+    for _ in 0..300 {
+        let first = rng.pick(FIRST).to_string();
+        let last = rng.pick(LAST).to_string();
+        let q = Person {
+            email: email(&first, &last, &mut rng),
+            phone: phone(&mut rng),
+            address: address(&mut rng, false),
+            first,
+            last,
+        };
+        incoming.push((q, Truth::New));
+    }
+    (people, incoming)
+}

@@ -1,0 +1,128 @@
+//! The mapping preview behind `sluice map`: the source reads the header and a few sample
+//! rows, each transform plans from the header (`prepare`) and runs on the samples. Nothing
+//! else: no validator, no matcher, no store, and no import is recorded.
+
+use std::path::{Path, PathBuf};
+
+use sluice_sdk::{Batch, Context, TransformPlan};
+
+use super::{Error, ImportOptions, Pipeline, Reader};
+use crate::plugin::Host;
+
+/// One transform stage as the preview saw it.
+#[derive(Clone, Debug)]
+pub struct StagePreview {
+    /// The TOML section, e.g. `[[transform]] #1`.
+    pub section: String,
+    /// The plugin's name.
+    pub plugin: String,
+    /// The columns the stage received.
+    pub input_columns: Vec<String>,
+    /// Its plan: output columns, warnings and, for mapping plugins, where each input
+    /// column goes.
+    pub plan: TransformPlan,
+}
+
+/// What `sluice map` shows about one file.
+#[derive(Clone, Debug)]
+pub struct Preview {
+    /// The file.
+    pub file: PathBuf,
+    /// Its header, as the source read it.
+    pub columns: Vec<String>,
+    /// The first rows, as read.
+    pub samples: Vec<Vec<String>>,
+    /// Each transform, in pipeline order.
+    pub stages: Vec<StagePreview>,
+    /// The columns after the last transform.
+    pub output_columns: Vec<String>,
+    /// The sample rows after the last transform.
+    pub output_samples: Vec<Vec<String>>,
+    /// Notes from the source and the transforms.
+    pub warnings: Vec<String>,
+}
+
+/// Reads the header and up to `sample_rows` rows of `file` and plans every transform.
+pub fn preview(
+    host: &Host,
+    pipeline: &Pipeline,
+    file: &Path,
+    opts: &ImportOptions,
+    sample_rows: usize,
+) -> Result<Preview, Error> {
+    let spec = &pipeline.spec;
+    let file_name = file.file_name().map_or_else(
+        || file.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    );
+    let ctx = Context {
+        pipeline: spec.name.clone(),
+        file_name,
+        timezone: opts
+            .timezone
+            .clone()
+            .unwrap_or_else(|| spec.timezone.clone()),
+        member_code: opts
+            .member_code
+            .clone()
+            .or_else(|| spec.member_code.clone()),
+    };
+    let mut reader = Reader::open(host, pipeline, file, &ctx)?;
+    let (header, first) = reader.until_header()?;
+    let mut samples = Batch::new(header.len());
+    let take = |out: sluice_sdk::SourceOutput, samples: &mut Batch| {
+        for row in out.rows.iter() {
+            if samples.len() < sample_rows {
+                samples.push_row(row.number(), row.cells());
+            }
+        }
+        out.warnings
+    };
+    let mut warnings = Vec::new();
+    for out in first {
+        warnings.extend(take(out, &mut samples));
+    }
+    // Only as much of the file as the samples need is read.
+    while samples.len() < sample_rows
+        && let Some(out) = reader.next()?
+    {
+        warnings.extend(take(out, &mut samples));
+    }
+    warnings.splice(0..0, reader.warnings.drain(..));
+
+    let mut columns = header.clone();
+    let mut rows = samples.clone();
+    let mut stages = Vec::new();
+    for stage in &pipeline.transforms {
+        let mut t = host.transform(&stage.plugin, &stage.section, spec.limits)?;
+        let plan = t.prepare(&columns, &stage.params, &ctx)?;
+        warnings.extend(plan.warnings.iter().cloned());
+        let computed = if plan.computed() > 0 && !rows.is_empty() {
+            t.process(&rows.project(&plan.reads))?.0
+        } else {
+            Batch::new(plan.computed())
+        };
+        rows = plan.apply(&rows, &computed);
+        let next: Vec<String> = plan.columns.iter().map(|c| c.name.clone()).collect();
+        stages.push(StagePreview {
+            section: stage.section.clone(),
+            plugin: stage.plugin.info.name.clone(),
+            input_columns: std::mem::replace(&mut columns, next),
+            plan,
+        });
+    }
+    let cells = |b: &Batch| -> Vec<Vec<String>> {
+        b.iter()
+            .map(|r| r.cells().map(String::from).collect())
+            .collect()
+    };
+    Ok(Preview {
+        file: file.to_path_buf(),
+        samples: cells(&samples),
+        columns: header,
+        stages,
+        output_columns: columns,
+        output_samples: cells(&rows),
+        warnings,
+    })
+}

@@ -1,0 +1,445 @@
+//! Field comparisons with graded levels and their log2 weights, and the sum of them as a
+//! score with reasons.
+//!
+//! Weights are log2 likelihood ratios `log2(m / u)` set from sensible defaults (m: chance a
+//! field agrees at that level for the same person, u: for two different people). Two are
+//! deliberately stronger than the data alone would make them, because attaching a row to
+//! the wrong donor is worse than creating a duplicate: a different first name (a spouse,
+//! a child at the same address or sharing an email) and a different name suffix (Jr/Sr).
+
+use sluice_sdk::{Contact, ContactField, Score};
+use strsim::jaro_winkler;
+
+use crate::normalise::{self, Address};
+use crate::{Contacts, OFFSET, is_organisation};
+
+/// How well one field of two records agrees.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Level {
+    /// Equal after normalisation.
+    Exact,
+    /// Different spellings of one first name (Bill ~ William).
+    Nickname,
+    /// Jaro–Winkler similarity of 0.94 or more: a typo.
+    Close,
+    /// Jaro–Winkler similarity of 0.88 or more.
+    Similar,
+    /// One side is the other's initial (`J` vs `John`).
+    Initial,
+    /// The same last 7 digits of a phone, or ZIP + house number of an address.
+    Partial,
+    /// At least one side is empty: no evidence either way.
+    Missing,
+    /// They differ.
+    Differs,
+}
+
+/// Compares two normalised names: exact, nickname (first names only), JW bands, initial,
+/// missing or differs.
+#[must_use]
+pub fn name_level(a: &str, b: &str, nicknames: Option<&crate::Nicknames>) -> Level {
+    if a.is_empty() || b.is_empty() {
+        return Level::Missing;
+    }
+    if a == b {
+        return Level::Exact;
+    }
+    if nicknames.is_some_and(|n| n.equivalent(a, b)) {
+        return Level::Nickname;
+    }
+    if (a.len() == 1 || b.len() == 1) && a.chars().next() == b.chars().next() {
+        return Level::Initial;
+    }
+    if a.len() == 1 || b.len() == 1 {
+        return Level::Differs;
+    }
+    // A name with a feminine ending added is another person's name: Daniel/Daniela,
+    // Paul/Paula, Louis/Louise, Robert/Roberta (a household's classic pair).
+    let (short, long) = if a.len() < b.len() { (a, b) } else { (b, a) };
+    if long
+        .strip_prefix(short)
+        .is_some_and(|tail| matches!(tail, "a" | "e" | "ia" | "na" | "ne" | "ina" | "ine"))
+    {
+        return Level::Differs;
+    }
+    // The same but for the final vowel: Christine/Christina, Mario/Maria, Marie/Maria.
+    let vowel = |c: Option<char>| c.is_some_and(|c| "aeiouy".contains(c));
+    if a.len() == b.len()
+        && a.get(..a.len() - 1) == b.get(..b.len() - 1)
+        && vowel(a.chars().last())
+        && vowel(b.chars().last())
+    {
+        return Level::Differs;
+    }
+    let jw = jaro_winkler(a, b);
+    // One letter dropped, added, changed or swapped inside a longer name ("Brbara") is a
+    // typo; at either end it is often another name (Daniel/Daniela, Christine/Christina).
+    let inner_typo = a.len().min(b.len()) >= 6
+        && a.chars().next() == b.chars().next()
+        && a.chars().last() == b.chars().last()
+        && strsim::damerau_levenshtein(a, b) == 1;
+    if jw >= 0.94 || inner_typo {
+        Level::Close
+    } else if jw >= 0.88 {
+        Level::Similar
+    } else {
+        Level::Differs
+    }
+}
+
+/// Compares two phone numbers (normalised digits): exact; partial (the same last 7 digits
+/// where one lacks the area code); close (one digit wrong or two neighbours swapped);
+/// missing or differs. Two full numbers with different area codes differ.
+#[must_use]
+pub fn phone_level(a: Option<&str>, b: Option<&str>) -> Level {
+    let (Some(a), Some(b)) = (a, b) else {
+        return Level::Missing;
+    };
+    if a == b {
+        return Level::Exact;
+    }
+    if (a.len() < 10 || b.len() < 10) && normalise::phone_tail(a) == normalise::phone_tail(b) {
+        return Level::Partial;
+    }
+    if a.len() == b.len() {
+        let diff: Vec<usize> = a
+            .bytes()
+            .zip(b.bytes())
+            .enumerate()
+            .filter(|(_, (x, y))| x != y)
+            .map(|(i, _)| i)
+            .collect();
+        let swapped = matches!(diff.as_slice(), [i, j] if *j == i + 1
+            && a.as_bytes().get(*i) == b.as_bytes().get(*j)
+            && a.as_bytes().get(*j) == b.as_bytes().get(*i));
+        if diff.len() == 1 || swapped {
+            return Level::Close;
+        }
+    }
+    Level::Differs
+}
+
+/// Compares two addresses: exact, close (same house number, mostly the same words),
+/// partial (same postal code and house number), missing or differs.
+#[must_use]
+pub fn address_level(a: Option<&Address>, b: Option<&Address>) -> Level {
+    let (Some(a), Some(b)) = (a, b) else {
+        return Level::Missing;
+    };
+    if a.words == b.words {
+        return Level::Exact;
+    }
+    // A word shared with a typo (JW 0.9 or more, 4 letters or more) counts as shared.
+    let shared = a
+        .words
+        .iter()
+        .filter(|w| {
+            b.words.contains(w)
+                || w.len() >= 4
+                    && b.words
+                        .iter()
+                        .any(|v| v.len() >= 4 && jaro_winkler(w, v) >= 0.9)
+        })
+        .count()
+        .min(b.words.len());
+    let union = a.words.len() + b.words.len() - shared;
+    #[allow(clippy::cast_precision_loss)] // An address has a handful of words.
+    let jaccard = if union == 0 {
+        0.0
+    } else {
+        shared as f64 / union as f64
+    };
+    let same_number = a.number == b.number;
+    if same_number && (jaccard >= 0.6 || jaro_winkler(&a.text(), &b.text()) >= 0.93) {
+        return Level::Close;
+    }
+    if same_number && a.number.is_some() && a.zip.is_some() && a.zip == b.zip {
+        return Level::Partial;
+    }
+    Level::Differs
+}
+
+/// Compares two organisation names (normalised): exact, close (JW ≥ 0.94), similar (most
+/// words shared), missing or differs.
+#[must_use]
+pub fn organisation_level(a: &str, b: &str) -> Level {
+    if a.is_empty() || b.is_empty() {
+        return Level::Missing;
+    }
+    if a == b {
+        return Level::Exact;
+    }
+    if jaro_winkler(a, b) >= 0.94 {
+        return Level::Close;
+    }
+    let aw: Vec<&str> = a.split(' ').collect();
+    let bw: Vec<&str> = b.split(' ').collect();
+    let shared = aw.iter().filter(|w| bw.contains(w)).count();
+    if shared * 4 >= aw.len().max(bw.len()) * 3 {
+        Level::Similar
+    } else {
+        Level::Differs
+    }
+}
+
+/// The evidence two records give about being one contact.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Evidence {
+    /// Each comparison's reason and log2 weight, in field order.
+    pub terms: Vec<(String, f64)>,
+    /// Whether something other than a name agrees (email, phone or address): without it a
+    /// record does not match on its name alone.
+    pub identifying: bool,
+    /// Whether the records name different people outright (first names that are neither
+    /// equal, nicknames, typos nor initials; different suffixes): then no other agreement
+    /// makes them one contact, as with household members sharing an address, phone or email.
+    pub conflict: bool,
+}
+
+impl Evidence {
+    fn add(&mut self, weight: f64, reason: String) {
+        self.terms.push((reason, weight));
+    }
+
+    /// The sum of the weights.
+    #[must_use]
+    pub fn weight(&self) -> f64 {
+        self.terms.iter().map(|(_, w)| w).sum()
+    }
+
+    /// The score in [0, 1] with its reasons. Without identifying evidence (and unless
+    /// `allow_name_only`) the score stays below 0.5: a name alone never matches.
+    #[must_use]
+    pub fn score(&self, allow_name_only: bool) -> Score {
+        let mut weight = self.weight();
+        let mut reasons: Vec<String> = self
+            .terms
+            .iter()
+            .map(|(r, w)| format!("{r} {}", signed(*w)))
+            .collect();
+        if self.conflict && weight > OFFSET - 6.0 {
+            weight = OFFSET - 6.0;
+            reasons.push("different people by name: not matched".into());
+        } else if !self.identifying && !allow_name_only && weight > OFFSET - 1.0 {
+            weight = OFFSET - 1.0;
+            reasons.push("name only: no email, phone or address agrees, so not matched".into());
+        }
+        let score = 1.0 / (1.0 + (OFFSET - weight).exp2());
+        Score { score, reasons }
+    }
+}
+
+/// `+6.1` / `−1.2`, as the reasons show weights.
+fn signed(w: f64) -> String {
+    if w < 0.0 {
+        format!("\u{2212}{:.1}", -w)
+    } else {
+        format!("+{w:.1}")
+    }
+}
+
+/// A record with every field normalised once, however many candidates it is compared with.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Prepared {
+    /// Whether the contact type is known.
+    typed: bool,
+    /// Whether it is an organisation.
+    org: bool,
+    /// The organisation name (organisations).
+    org_name: String,
+    first: String,
+    last: String,
+    suffix: String,
+    email: Option<String>,
+    phone: Option<String>,
+    address: Option<Address>,
+    employer: String,
+    occupation: String,
+}
+
+impl Prepared {
+    /// Normalises every field of `c`.
+    #[must_use]
+    pub fn new(c: Contact<'_>) -> Self {
+        let org = is_organisation(c);
+        Self {
+            typed: !normalise::clean(c.get(ContactField::ContactType)).is_empty(),
+            org,
+            org_name: if org {
+                normalise::organisation(c.get(ContactField::FirstName))
+            } else {
+                String::new()
+            },
+            first: normalise::name(c.get(ContactField::FirstName)),
+            last: normalise::name(c.get(ContactField::LastName)),
+            suffix: normalise::suffix(c.get(ContactField::Suffix)),
+            email: normalise::email(c.get(ContactField::Email)),
+            phone: normalise::phone(c.get(ContactField::Phone)),
+            address: Address::parse(c.get(ContactField::Address)),
+            employer: normalise::organisation(c.get(ContactField::Employer)),
+            occupation: normalise::clean(c.get(ContactField::Occupation)),
+        }
+    }
+}
+
+/// Compares two records; `None` when their contact types differ.
+pub(crate) fn compare(m: &Contacts, a: &Prepared, b: &Prepared) -> Option<Evidence> {
+    if a.typed && b.typed && a.org != b.org {
+        return None;
+    }
+    let mut ev = Evidence::default();
+
+    if a.org || b.org {
+        let org_name = |p: &Prepared| {
+            if p.org {
+                p.org_name.clone()
+            } else {
+                normalise::organisation(&p.first)
+            }
+        };
+        let (x, y) = (org_name(a), org_name(b));
+        match organisation_level(&x, &y) {
+            Level::Exact => ev.add(9.0, "organisation exact".into()),
+            Level::Close => ev.add(6.0, format!("organisation JW {:.2}", jaro_winkler(&x, &y))),
+            Level::Similar => ev.add(4.0, "organisation most words".into()),
+            Level::Missing => {}
+            _ => ev.add(-10.0, "organisation differs".into()),
+        }
+    } else {
+        person_names(m, a, b, &mut ev);
+    }
+
+    match (&a.email, &b.email) {
+        (Some(x), Some(y)) if x == y => {
+            ev.identifying = true;
+            ev.add(10.0, "email exact".into());
+        }
+        (Some(_), Some(_)) => ev.add(-1.7, "email differs".into()),
+        _ => {}
+    }
+
+    match phone_level(a.phone.as_deref(), b.phone.as_deref()) {
+        Level::Exact => {
+            ev.identifying = true;
+            ev.add(10.0, "phone exact".into());
+        }
+        Level::Partial => {
+            ev.identifying = true;
+            ev.add(7.0, "phone last 7 digits".into());
+        }
+        Level::Close => ev.add(3.5, "phone one digit off".into()),
+        Level::Differs => ev.add(-1.7, "phone differs".into()),
+        _ => {}
+    }
+
+    match address_level(a.address.as_ref(), b.address.as_ref()) {
+        Level::Exact => {
+            ev.identifying = true;
+            ev.add(8.0, "address exact".into());
+        }
+        Level::Close => {
+            ev.identifying = true;
+            ev.add(6.0, "address close".into());
+        }
+        Level::Partial => {
+            ev.identifying = true;
+            ev.add(4.0, "address ZIP + house number".into());
+        }
+        Level::Differs => ev.add(-1.5, "address differs".into()),
+        _ => {}
+    }
+
+    match organisation_level(&a.employer, &b.employer) {
+        Level::Exact => ev.add(3.0, "employer exact".into()),
+        Level::Close | Level::Similar => ev.add(1.5, "employer similar".into()),
+        Level::Differs => ev.add(-0.5, "employer differs".into()),
+        _ => {}
+    }
+    if !a.occupation.is_empty() && a.occupation == b.occupation {
+        ev.add(1.0, "occupation exact".into());
+    }
+    Some(ev)
+}
+
+/// First name, last name and suffix of two people.
+fn person_names(m: &Contacts, a: &Prepared, b: &Prepared, ev: &mut Evidence) {
+    let (fa, fb) = (a.first.as_str(), b.first.as_str());
+    let (la, lb) = (a.last.as_str(), b.last.as_str());
+    // First and last name swapped between the two records (each perhaps with a typo, as
+    // long as neither order agrees better).
+    let near = |x: &str, y: &str| x == y || jaro_winkler(x, y) >= 0.92;
+    let swapped = !fa.is_empty()
+        && !la.is_empty()
+        && fa != la
+        && near(fa, lb)
+        && near(la, fb)
+        && !near(fa, fb)
+        && !near(la, lb);
+    if swapped {
+        let exact = fa == lb && la == fb;
+        ev.add(
+            m.surname_weight(la) + if exact { 3.0 } else { 1.0 },
+            format!(
+                "names swapped{} {}/{}",
+                if exact { "" } else { " (with a typo)" },
+                title(fa),
+                title(la)
+            ),
+        );
+    } else {
+        match name_level(fa, fb, Some(&m.nicknames)) {
+            Level::Exact => ev.add(6.0, format!("first name exact {}", title(fa))),
+            Level::Nickname => ev.add(
+                4.0,
+                format!("first name nickname {}~{}", title(fa), title(fb)),
+            ),
+            Level::Close => ev.add(3.5, format!("first name JW {:.2}", jaro_winkler(fa, fb))),
+            Level::Similar => ev.add(1.5, format!("first name JW {:.2}", jaro_winkler(fa, fb))),
+            Level::Initial => ev.add(1.0, "first name initial".into()),
+            Level::Missing => {}
+            _ => {
+                ev.conflict = true;
+                ev.add(
+                    -12.0,
+                    format!("first name differs {}/{}", title(fa), title(fb)),
+                );
+            }
+        }
+        let full = m.surname_weight(if la.is_empty() { lb } else { la });
+        match name_level(la, lb, None) {
+            Level::Exact => ev.add(full, format!("last name exact {}", title(la))),
+            Level::Close => ev.add(
+                full * 0.6,
+                format!("last name JW {:.2}", jaro_winkler(la, lb)),
+            ),
+            Level::Similar => ev.add(
+                full * 0.25,
+                format!("last name JW {:.2}", jaro_winkler(la, lb)),
+            ),
+            Level::Missing => {}
+            _ if normalise::soundex(la) == normalise::soundex(lb) => ev.add(
+                0.0,
+                format!("last name sounds alike {}/{}", title(la), title(lb)),
+            ),
+            // Last names change (marriage) more often than first names.
+            _ => ev.add(-4.5, "last name differs".into()),
+        }
+    }
+    let (sa, sb) = (a.suffix.as_str(), b.suffix.as_str());
+    match (sa.is_empty(), sb.is_empty()) {
+        (false, false) if sa == sb => ev.add(1.0, "suffix exact".into()),
+        (false, false) => {
+            ev.conflict = true;
+            ev.add(-12.0, format!("suffix differs {sa}/{sb}"));
+        }
+        _ => {}
+    }
+}
+
+/// `bill` → `Bill`, for reasons people read.
+fn title(s: &str) -> String {
+    let mut c = s.chars();
+    c.next()
+        .map(|f| f.to_uppercase().chain(c).collect())
+        .unwrap_or_default()
+}

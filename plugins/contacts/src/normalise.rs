@@ -1,0 +1,529 @@
+//! Field normalisation: names, emails, phones, addresses (USPS Publication 28
+//! abbreviations), organisation names without legal suffixes, and a phonetic code.
+//!
+//! Everything here is a pure function of its input; comparisons live in `compare.rs`.
+
+/// Lower-cases, folds common Latin accents to ASCII, turns punctuation into spaces and
+/// collapses runs of spaces: `"O'Brien-Smith, Jr."` → `"o brien smith jr"`.
+#[must_use]
+pub fn clean(raw: &str) -> String {
+    let mut out = String::with_capacity(raw.len());
+    let mut space = true;
+    for c in raw.chars().flat_map(char::to_lowercase) {
+        let c = fold(c);
+        if c.is_alphanumeric() {
+            out.push(c);
+            space = false;
+        } else if c == '\'' || c == '\u{2019}' {
+            // O'Brien and OBrien are the same name.
+        } else if !space {
+            out.push(' ');
+            space = true;
+        }
+    }
+    if out.ends_with(' ') {
+        out.pop();
+    }
+    out
+}
+
+/// The ASCII letter a common accented Latin letter is written as without its accent.
+fn fold(c: char) -> char {
+    match c {
+        'à' | 'á' | 'â' | 'ã' | 'ä' | 'å' | 'ā' => 'a',
+        'ç' | 'č' | 'ć' => 'c',
+        'è' | 'é' | 'ê' | 'ë' | 'ē' | 'ě' => 'e',
+        'ì' | 'í' | 'î' | 'ï' | 'ī' => 'i',
+        'ñ' | 'ń' | 'ň' => 'n',
+        'ò' | 'ó' | 'ô' | 'õ' | 'ö' | 'ø' | 'ō' => 'o',
+        'ù' | 'ú' | 'û' | 'ü' | 'ū' | 'ů' => 'u',
+        'ý' | 'ÿ' => 'y',
+        'š' | 'ś' => 's',
+        'ž' | 'ź' | 'ż' => 'z',
+        'ř' => 'r',
+        'ł' => 'l',
+        _ => c,
+    }
+}
+
+/// A person's name for comparison: cleaned, spaces and hyphens removed
+/// (`"Mary-Ann"` = `"Maryann"`), honorifics dropped.
+#[must_use]
+pub fn name(raw: &str) -> String {
+    let cleaned = clean(raw);
+    cleaned
+        .split(' ')
+        .filter(|t| !matches!(*t, "mr" | "mrs" | "ms" | "miss" | "dr" | "prof" | "rev"))
+        .collect::<String>()
+}
+
+/// A name suffix in one canonical spelling (`"Junior"`, `"jr."` → `"jr"`; `"3rd"` → `"iii"`).
+#[must_use]
+pub fn suffix(raw: &str) -> String {
+    let s = clean(raw).replace(' ', "");
+    match s.as_str() {
+        "junior" | "jnr" => "jr".into(),
+        "senior" | "snr" => "sr".into(),
+        "2nd" | "second" => "ii".into(),
+        "3rd" | "third" => "iii".into(),
+        "4th" | "fourth" => "iv".into(),
+        _ => s,
+    }
+}
+
+/// The normalised form of an email address (trimmed, lower-cased), or `None` when it is
+/// not one.
+#[must_use]
+pub fn email(raw: &str) -> Option<String> {
+    let email = raw.trim().to_lowercase();
+    let (local, domain) = email.split_once('@')?;
+    (!local.is_empty()
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !email.contains(char::is_whitespace))
+    .then_some(email)
+}
+
+/// The digits of a phone number, without a leading North American country code `1`;
+/// `None` with fewer than 7 digits (an extension alone, "n/a").
+#[must_use]
+pub fn phone(raw: &str) -> Option<String> {
+    // An extension is not part of the number.
+    let main = raw
+        .to_lowercase()
+        .split(['x', '#'])
+        .next()
+        .unwrap_or_default()
+        .replace("ext", "");
+    let digits: String = main.chars().filter(char::is_ascii_digit).collect();
+    let digits = match digits.strip_prefix('1') {
+        Some(rest) if digits.len() == 11 => rest.to_string(),
+        _ => digits,
+    };
+    (digits.len() >= 7).then_some(digits)
+}
+
+/// The last 7 digits of a normalised phone number: the part that survives a missing or
+/// different area code.
+#[must_use]
+pub fn phone_tail(digits: &str) -> &str {
+    digits
+        .get(digits.len().saturating_sub(7)..)
+        .unwrap_or(digits)
+}
+
+/// USPS Publication 28 (Appendix C1) street suffixes: common spelling → standard
+/// abbreviation.
+const STREET_SUFFIXES: &[(&str, &str)] = &[
+    ("alley", "aly"),
+    ("allee", "aly"),
+    ("annex", "anx"),
+    ("arcade", "arc"),
+    ("avenue", "ave"),
+    ("av", "ave"),
+    ("aven", "ave"),
+    ("avenu", "ave"),
+    ("avn", "ave"),
+    ("bayou", "byu"),
+    ("beach", "bch"),
+    ("bend", "bnd"),
+    ("bluff", "blf"),
+    ("bottom", "btm"),
+    ("boulevard", "blvd"),
+    ("boul", "blvd"),
+    ("boulv", "blvd"),
+    ("branch", "br"),
+    ("bridge", "brg"),
+    ("brook", "brk"),
+    ("bypass", "byp"),
+    ("camp", "cp"),
+    ("canyon", "cyn"),
+    ("cape", "cpe"),
+    ("causeway", "cswy"),
+    ("center", "ctr"),
+    ("centre", "ctr"),
+    ("circle", "cir"),
+    ("circ", "cir"),
+    ("cliff", "clf"),
+    ("club", "clb"),
+    ("common", "cmn"),
+    ("corner", "cor"),
+    ("course", "crse"),
+    ("court", "ct"),
+    ("cove", "cv"),
+    ("creek", "crk"),
+    ("crescent", "cres"),
+    ("crossing", "xing"),
+    ("drive", "dr"),
+    ("driv", "dr"),
+    ("drv", "dr"),
+    ("estate", "est"),
+    ("estates", "ests"),
+    ("expressway", "expy"),
+    ("extension", "ext"),
+    ("falls", "fls"),
+    ("ferry", "fry"),
+    ("field", "fld"),
+    ("fields", "flds"),
+    ("forest", "frst"),
+    ("fork", "frk"),
+    ("fort", "ft"),
+    ("freeway", "fwy"),
+    ("garden", "gdn"),
+    ("gardens", "gdns"),
+    ("gateway", "gtwy"),
+    ("glen", "gln"),
+    ("green", "grn"),
+    ("grove", "grv"),
+    ("harbor", "hbr"),
+    ("haven", "hvn"),
+    ("heights", "hts"),
+    ("highway", "hwy"),
+    ("hiway", "hwy"),
+    ("hill", "hl"),
+    ("hills", "hls"),
+    ("hollow", "holw"),
+    ("island", "is"),
+    ("junction", "jct"),
+    ("key", "ky"),
+    ("knoll", "knl"),
+    ("lake", "lk"),
+    ("lakes", "lks"),
+    ("landing", "lndg"),
+    ("lane", "ln"),
+    ("light", "lgt"),
+    ("lodge", "ldg"),
+    ("manor", "mnr"),
+    ("meadow", "mdw"),
+    ("meadows", "mdws"),
+    ("mill", "ml"),
+    ("mission", "msn"),
+    ("motorway", "mtwy"),
+    ("mount", "mt"),
+    ("mountain", "mtn"),
+    ("orchard", "orch"),
+    ("parkway", "pkwy"),
+    ("parkwy", "pkwy"),
+    ("pkway", "pkwy"),
+    ("pass", "pass"),
+    ("pike", "pike"),
+    ("pines", "pnes"),
+    ("place", "pl"),
+    ("plain", "pln"),
+    ("plaza", "plz"),
+    ("point", "pt"),
+    ("port", "prt"),
+    ("prairie", "pr"),
+    ("ranch", "rnch"),
+    ("ridge", "rdg"),
+    ("river", "riv"),
+    ("road", "rd"),
+    ("route", "rte"),
+    ("shore", "shr"),
+    ("spring", "spg"),
+    ("springs", "spgs"),
+    ("square", "sq"),
+    ("station", "sta"),
+    ("stream", "strm"),
+    ("street", "st"),
+    ("str", "st"),
+    ("strt", "st"),
+    ("summit", "smt"),
+    ("terrace", "ter"),
+    ("trace", "trce"),
+    ("trail", "trl"),
+    ("tunnel", "tunl"),
+    ("turnpike", "tpke"),
+    ("union", "un"),
+    ("valley", "vly"),
+    ("view", "vw"),
+    ("village", "vlg"),
+    ("ville", "vl"),
+    ("vista", "vis"),
+    ("walk", "walk"),
+    ("way", "way"),
+    ("wells", "wls"),
+];
+
+/// USPS Publication 28 directionals (Appendix B) and secondary unit designators
+/// (Appendix C2).
+const OTHER_WORDS: &[(&str, &str)] = &[
+    ("north", "n"),
+    ("south", "s"),
+    ("east", "e"),
+    ("west", "w"),
+    ("northeast", "ne"),
+    ("northwest", "nw"),
+    ("southeast", "se"),
+    ("southwest", "sw"),
+    ("apartment", "apt"),
+    ("basement", "bsmt"),
+    ("building", "bldg"),
+    ("department", "dept"),
+    ("floor", "fl"),
+    ("front", "frnt"),
+    ("hangar", "hngr"),
+    ("lobby", "lbby"),
+    ("lot", "lot"),
+    ("lower", "lowr"),
+    ("office", "ofc"),
+    ("penthouse", "ph"),
+    ("room", "rm"),
+    ("space", "spc"),
+    ("suite", "ste"),
+    ("trailer", "trlr"),
+    ("unit", "unit"),
+    ("upper", "uppr"),
+    ("number", "apt"),
+    ("no", "apt"),
+    ("post", "po"),
+    ("box", "box"),
+];
+
+/// The USPS Publication 28 abbreviation of one cleaned address word, or the word itself.
+#[must_use]
+pub fn address_word(word: &str) -> &str {
+    STREET_SUFFIXES
+        .iter()
+        .chain(OTHER_WORDS)
+        .find(|(long, _)| *long == word)
+        .map_or(word, |(_, short)| short)
+}
+
+/// An address reduced to comparable parts.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Address {
+    /// Every word, cleaned and abbreviated per Publication 28, in order.
+    pub words: Vec<String>,
+    /// The house number: the first word that starts with a digit (`"12b"`), if any.
+    pub number: Option<String>,
+    /// The postal code: the last all-digit word of 4 or 5 digits (ZIP5 when there is a ZIP+4).
+    pub zip: Option<String>,
+}
+
+impl Address {
+    /// Parses and normalises a one-line address; `None` when it is blank.
+    #[must_use]
+    pub fn parse(raw: &str) -> Option<Address> {
+        let cleaned = clean(&raw.replace('#', " apt "));
+        if cleaned.is_empty() {
+            return None;
+        }
+        let words: Vec<String> = cleaned
+            .split(' ')
+            .map(|w| address_word(w).to_string())
+            .collect();
+        let number_at = words
+            .iter()
+            .position(|w| w.starts_with(|c: char| c.is_ascii_digit()));
+        let number = number_at.and_then(|i| words.get(i)).cloned();
+        let all_digits = |w: &str, n: usize| w.len() == n && w.chars().all(|c| c.is_ascii_digit());
+        let mut zip = None;
+        for (i, w) in words.iter().enumerate().rev() {
+            if Some(i) == number_at {
+                break;
+            }
+            // `62704 1234` (a ZIP+4 once cleaned) keeps the ZIP5.
+            let plus4 = all_digits(w, 4)
+                && i.checked_sub(1)
+                    .and_then(|p| words.get(p))
+                    .is_some_and(|p| all_digits(p, 5));
+            if (all_digits(w, 5) || all_digits(w, 4)) && !plus4 {
+                zip = Some(w.clone());
+                break;
+            }
+        }
+        Some(Address { words, number, zip })
+    }
+
+    /// The words joined by spaces: the address as compared.
+    #[must_use]
+    pub fn text(&self) -> String {
+        self.words.join(" ")
+    }
+}
+
+/// Legal-form words stripped from organisation names before they are compared.
+const LEGAL_SUFFIXES: &[&str] = &[
+    "inc",
+    "incorporated",
+    "llc",
+    "llp",
+    "lp",
+    "ltd",
+    "limited",
+    "corp",
+    "corporation",
+    "co",
+    "company",
+    "pac",
+    "plc",
+    "pllc",
+    "pc",
+    "gmbh",
+    "sa",
+    "ag",
+    "nv",
+    "bv",
+];
+
+/// An organisation name for comparison: cleaned, `&` read as `and`, a leading `the` and
+/// trailing legal-form words (Inc, LLC, Ltd, Corp, Co, PAC …) removed.
+#[must_use]
+pub fn organisation(raw: &str) -> String {
+    let cleaned = clean(&raw.replace('&', " and "));
+    let mut words: Vec<&str> = cleaned.split(' ').filter(|w| !w.is_empty()).collect();
+    if words.first() == Some(&"the") && words.len() > 1 {
+        words.remove(0);
+    }
+    while words.len() > 1 && words.last().is_some_and(|w| LEGAL_SUFFIXES.contains(w)) {
+        words.pop();
+    }
+    words.join(" ")
+}
+
+/// Words too common in organisation names to find candidates by.
+const GENERIC_ORG_WORDS: &[&str] = &[
+    "and",
+    "of",
+    "for",
+    "the",
+    "association",
+    "committee",
+    "foundation",
+    "fund",
+    "group",
+    "national",
+    "american",
+    "services",
+    "partners",
+    "society",
+    "council",
+    "center",
+    "international",
+    "united",
+    "friends",
+    "club",
+    "church",
+    "school",
+    "union",
+    "local",
+];
+
+/// The distinctive words of a normalised organisation name (4 letters or more, not generic).
+pub fn organisation_tokens(org: &str) -> impl Iterator<Item = &str> {
+    org.split(' ')
+        .filter(|w| w.len() >= 4 && !GENERIC_ORG_WORDS.contains(w))
+}
+
+/// American Soundex of a cleaned name (`"robert"` → `"R163"`); empty for a name without
+/// letters.
+#[must_use]
+pub fn soundex(name: &str) -> String {
+    let code = |c: char| match c {
+        'b' | 'f' | 'p' | 'v' => '1',
+        'c' | 'g' | 'j' | 'k' | 'q' | 's' | 'x' | 'z' => '2',
+        'd' | 't' => '3',
+        'l' => '4',
+        'm' | 'n' => '5',
+        'r' => '6',
+        'h' | 'w' => '-',
+        _ => '0',
+    };
+    let mut letters = name.chars().filter(char::is_ascii_alphabetic);
+    let Some(first) = letters.next() else {
+        return String::new();
+    };
+    let mut out = String::with_capacity(4);
+    out.push(first.to_ascii_uppercase());
+    let mut last = code(first);
+    for c in letters {
+        let d = code(c);
+        if d == '-' {
+            // H and W do not separate equal codes.
+            continue;
+        }
+        if d != '0' && d != last {
+            out.push(d);
+            if out.len() == 4 {
+                break;
+            }
+        }
+        last = d;
+    }
+    while out.len() < 4 {
+        out.push('0');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clean_folds_case_accents_and_punctuation() {
+        assert_eq!(clean("  José  O'Brien-Smith, Jr. "), "jose obrien smith jr");
+        assert_eq!(name("Dr. Mary-Ann"), "maryann");
+        assert_eq!(suffix("Junior"), "jr");
+        assert_eq!(suffix("3rd"), "iii");
+    }
+
+    #[test]
+    fn emails_and_phones() {
+        assert_eq!(email(" Ann@Example.ORG "), Some("ann@example.org".into()));
+        assert_eq!(email("n/a"), None);
+        assert_eq!(email("a@.com"), None);
+        assert_eq!(phone("+1 (555) 010-0199"), Some("5550100199".into()));
+        assert_eq!(phone("555-0100 x12"), Some("5550100".into()));
+        assert_eq!(phone("12"), None);
+        assert_eq!(phone_tail("5550100199"), "0100199");
+    }
+
+    #[test]
+    fn addresses_use_publication_28_abbreviations() {
+        let a = Address::parse("123 North Main Street, Apartment 4B, Springfield IL 62704-1234")
+            .unwrap();
+        assert_eq!(a.text(), "123 n main st apt 4b springfield il 62704 1234");
+        assert_eq!(a.number.as_deref(), Some("123"));
+        assert_eq!(a.zip.as_deref(), Some("62704"));
+        let b = Address::parse("123 N. Main St. #4B Springfield, IL 62704").unwrap();
+        assert_eq!(b.text(), "123 n main st apt 4b springfield il 62704");
+        for (long, short) in [
+            ("avenue", "ave"),
+            ("boulevard", "blvd"),
+            ("suite", "ste"),
+            ("southwest", "sw"),
+            ("parkway", "pkwy"),
+            ("court", "ct"),
+            ("lane", "ln"),
+        ] {
+            assert_eq!(address_word(long), short);
+        }
+        assert_eq!(Address::parse("  "), None);
+    }
+
+    #[test]
+    fn organisations_lose_legal_suffixes() {
+        assert_eq!(organisation("Acme, Inc."), "acme");
+        assert_eq!(organisation("ACME Corp"), "acme");
+        assert_eq!(
+            organisation("The Smith & Jones Co., LLC"),
+            "smith and jones"
+        );
+        assert_eq!(organisation("Friends of Parks PAC"), "friends of parks");
+        assert_eq!(organisation("Ltd"), "ltd");
+        let tokens: Vec<&str> = organisation_tokens("national wildlife fund").collect();
+        assert_eq!(tokens, ["wildlife"]);
+    }
+
+    #[test]
+    fn soundex_codes() {
+        assert_eq!(soundex("robert"), "R163");
+        assert_eq!(soundex("rupert"), "R163");
+        assert_eq!(soundex("ashcraft"), "A261");
+        assert_eq!(soundex("tymczak"), "T522");
+        assert_eq!(soundex("smith"), soundex("smyth"));
+        assert_eq!(soundex(""), "");
+    }
+}

@@ -1,0 +1,596 @@
+//! The `excel` source: reads one sheet of a spreadsheet workbook (.xlsx, .xlsm, .xlsb, .xls,
+//! .ods) into rows, with calamine compiled to wasm.
+//!
+//! A workbook is a zip or OLE container whose directory sits at its end, so it cannot be
+//! parsed as it streams in: the source buffers the pushed chunks (up to
+//! [`MAX_WORKBOOK_BYTES`]) and parses the whole workbook in `finish`. Spreadsheets are bounded
+//! by their format's row limits (1,048,576 rows), so this is a bounded cost, unlike CSV.
+//!
+//! Row numbers are the sheet's own row numbers (the header is the row it is on in the
+//! sheet), so the exceptions report points at what a person sees in Excel.
+//!
+//! What it must not do: interpret values beyond what the cell itself says (a number cell
+//! becomes its number, a date cell an ISO date; text stays text), or drop a row silently.
+
+mod cells;
+
+use std::io::Cursor;
+
+use calamine::{Data, Dimensions, Ods, Range, Reader, SheetVisible, Xls, Xlsb, Xlsx};
+use sluice_sdk::{
+    Context, Error, Kind, ParamSpec, ParamType, Params, PluginInfo, Source, SourceOutput,
+};
+
+pub use cells::{Cell, format_number};
+
+/// The largest workbook accepted. A workbook is parsed in memory, so past this the import
+/// would only fail later, less clearly, at the plugin's memory limit.
+pub const MAX_WORKBOOK_BYTES: usize = 100 * 1024 * 1024;
+
+/// Rows looked at when detecting the header row.
+const HEADER_SCAN_ROWS: usize = 50;
+/// Title rows skipped at most before the header.
+const MAX_TITLE_ROWS: usize = 10;
+/// Cells with an error value named in warnings before the rest are only counted.
+const MAX_ERROR_CELLS_NAMED: usize = 10;
+
+const ZIP_MAGIC: &[u8] = b"PK\x03\x04";
+const OLE_MAGIC: &[u8] = b"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1";
+
+/// The source; one instance reads one workbook.
+pub struct Excel {
+    /// A sheet name, or a 1-based index as text.
+    sheet: Option<String>,
+    /// The sheet row of the header (1-based); `None`: detect it.
+    header_row: Option<u32>,
+    bytes: Vec<u8>,
+    too_big: bool,
+}
+
+impl Source for Excel {
+    fn describe() -> PluginInfo {
+        PluginInfo::new(
+            "excel",
+            env!("CARGO_PKG_VERSION"),
+            Kind::Source,
+            "Reads one sheet of an .xlsx, .xlsm, .xlsb, .xls or .ods workbook",
+            vec![
+                ParamSpec::unset(
+                    "sheet",
+                    ParamType::Text,
+                    "The sheet to read, by name or 1-based position (\"2\"); default: the first visible sheet that is not empty",
+                ),
+                ParamSpec::unset(
+                    "header_row",
+                    ParamType::Integer,
+                    "The sheet row holding the header; default: detected, skipping title rows above it",
+                ),
+            ],
+        )
+    }
+
+    fn open(params: &Params, _ctx: &Context) -> Result<(Self, Vec<String>), Error> {
+        let sheet = match params.get("sheet") {
+            Some(_) => Some(params.text("sheet", "")?.to_string()),
+            None => None,
+        };
+        let header_row = match params.get("header_row") {
+            Some(_) => {
+                let n = params.integer("header_row", 1)?;
+                Some(u32::try_from(n).ok().filter(|&n| n >= 1).ok_or_else(|| {
+                    Error::BadParams(format!(
+                        "`header_row` is the sheet row of the header, 1 or more; got {n}"
+                    ))
+                })?)
+            }
+            None => None,
+        };
+        Ok((
+            Self {
+                sheet,
+                header_row,
+                bytes: Vec::new(),
+                too_big: false,
+            },
+            Vec::new(),
+        ))
+    }
+
+    fn push(&mut self, chunk: &[u8], _out: &mut SourceOutput) -> Result<(), Error> {
+        if self.bytes.len() + chunk.len() > MAX_WORKBOOK_BYTES {
+            self.too_big = true;
+            return Err(too_big());
+        }
+        self.bytes.extend_from_slice(chunk);
+        Ok(())
+    }
+
+    fn finish(&mut self, out: &mut SourceOutput) -> Result<(), Error> {
+        if self.too_big {
+            return Err(too_big());
+        }
+        let bytes = std::mem::take(&mut self.bytes);
+        let mut book = Book::open(bytes)?;
+        let (name, range) = book.sheet(self.sheet.as_deref(), &mut out.warnings)?;
+        let merged = book.merged(&name);
+        read_sheet(&name, range, &merged, self.header_row, out)
+    }
+}
+
+fn too_big() -> Error {
+    Error::BadInput(format!(
+        "the workbook is larger than {} MiB, the most the excel source reads; save the sheet as \
+         CSV and import that instead",
+        MAX_WORKBOOK_BYTES / (1024 * 1024)
+    ))
+}
+
+/// An open workbook of any of the supported formats.
+enum Book {
+    Xlsx(Xlsx<Cursor<Vec<u8>>>),
+    Xlsb(Xlsb<Cursor<Vec<u8>>>),
+    Xls(Xls<Cursor<Vec<u8>>>),
+    Ods(Ods<Cursor<Vec<u8>>>),
+}
+
+const PASSWORD: &str = "the workbook is password-protected: open it in Excel or LibreOffice, \
+                        remove the password (File → Info → Protect Workbook, or Save As without \
+                        a password) and import the copy";
+
+fn corrupt(kind: &str, e: &dyn std::fmt::Display) -> Error {
+    Error::BadInput(format!(
+        "the file looks like {kind} but cannot be read ({e}); it may be damaged or cut off: \
+         open it in Excel or LibreOffice and save it again"
+    ))
+}
+
+impl Book {
+    /// Picks the format from the container's magic bytes, not from the file name: exports
+    /// are often renamed.
+    fn open(bytes: Vec<u8>) -> Result<Self, Error> {
+        if bytes.is_empty() {
+            return Err(Error::BadInput("the file is empty".into()));
+        }
+        if bytes.starts_with(ZIP_MAGIC) {
+            if is_ods(&bytes) {
+                return match Ods::new(Cursor::new(bytes)) {
+                    Ok(b) => Ok(Book::Ods(b)),
+                    Err(calamine::OdsError::Password) => Err(Error::BadInput(PASSWORD.into())),
+                    Err(e) => Err(corrupt("an OpenDocument spreadsheet (.ods)", &e)),
+                };
+            }
+            if contains(&bytes, b"xl/workbook.bin") {
+                return Xlsb::new(Cursor::new(bytes))
+                    .map(Book::Xlsb)
+                    .map_err(|e| corrupt("an Excel binary workbook (.xlsb)", &e));
+            }
+            return Xlsx::new(Cursor::new(bytes))
+                .map(Book::Xlsx)
+                .map_err(|e| corrupt("an Excel workbook (.xlsx)", &e));
+        }
+        if bytes.starts_with(OLE_MAGIC) {
+            // An encrypted .xlsx/.xlsb is an OLE container holding an `EncryptedPackage`.
+            if contains_utf16(&bytes, "EncryptedPackage") {
+                return Err(Error::BadInput(PASSWORD.into()));
+            }
+            return match Xls::new(Cursor::new(bytes)) {
+                Ok(b) => Ok(Book::Xls(b)),
+                Err(calamine::XlsError::Password) => Err(Error::BadInput(PASSWORD.into())),
+                Err(e) => Err(corrupt("an Excel 97-2003 workbook (.xls)", &e)),
+            };
+        }
+        let head = bytes.get(..4096).unwrap_or(&bytes);
+        if !head.contains(&0) && std::str::from_utf8(head).is_ok() || looks_like_text(head) {
+            let html = String::from_utf8_lossy(head).to_ascii_lowercase();
+            let what = if html.contains("<html") || html.contains("<table") {
+                "an HTML table"
+            } else {
+                "text (probably CSV)"
+            };
+            return Err(Error::BadInput(format!(
+                "the file is not a workbook but {what}, whatever its extension says; rename it \
+                 to .csv (with `plugin = \"auto\"`) or read it with the csv source"
+            )));
+        }
+        Err(Error::BadInput(
+            "the file is not a spreadsheet workbook (.xlsx, .xlsm, .xlsb, .xls or .ods): its \
+             first bytes match none of them"
+                .into(),
+        ))
+    }
+
+    fn metadata(&self) -> Vec<(String, bool)> {
+        let sheets = match self {
+            Book::Xlsx(b) => b.sheets_metadata(),
+            Book::Xlsb(b) => b.sheets_metadata(),
+            Book::Xls(b) => b.sheets_metadata(),
+            Book::Ods(b) => b.sheets_metadata(),
+        };
+        sheets
+            .iter()
+            .map(|s| (s.name.clone(), s.visible == SheetVisible::Visible))
+            .collect()
+    }
+
+    fn range(&mut self, name: &str) -> Result<Range<Data>, Error> {
+        let res = match self {
+            Book::Xlsx(b) => b.worksheet_range(name).map_err(|e| e.to_string()),
+            Book::Xlsb(b) => b.worksheet_range(name).map_err(|e| e.to_string()),
+            Book::Xls(b) => b.worksheet_range(name).map_err(|e| e.to_string()),
+            Book::Ods(b) => b
+                .worksheet_range(name)
+                .map(ods_errors)
+                .map_err(|e| e.to_string()),
+        };
+        res.map_err(|e| {
+            Error::BadInput(format!(
+                "sheet {name:?} cannot be read ({e}); the workbook may be damaged: open it and \
+                 save it again"
+            ))
+        })
+    }
+
+    /// The sheet to read and its cells.
+    fn sheet(
+        &mut self,
+        wanted: Option<&str>,
+        warnings: &mut Vec<String>,
+    ) -> Result<(String, Range<Data>), Error> {
+        let sheets = self.metadata();
+        let names = || {
+            sheets
+                .iter()
+                .map(|(n, _)| format!("{n:?}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        if let Some(wanted) = wanted {
+            let found = sheets
+                .iter()
+                .find(|(n, _)| n == wanted)
+                .or_else(|| {
+                    sheets
+                        .iter()
+                        .find(|(n, _)| n.trim().eq_ignore_ascii_case(wanted.trim()))
+                })
+                .or_else(|| {
+                    wanted
+                        .trim()
+                        .parse::<usize>()
+                        .ok()
+                        .and_then(|i| i.checked_sub(1))
+                        .and_then(|i| sheets.get(i))
+                });
+            let Some((name, _)) = found else {
+                return Err(Error::BadInput(format!(
+                    "the workbook has no sheet {wanted:?}; its sheets are {}",
+                    names()
+                )));
+            };
+            let name = name.clone();
+            let range = self.range(&name)?;
+            return Ok((name, range));
+        }
+        // The first visible sheet with data; hidden sheets only when nothing else has data.
+        let order = sheets
+            .iter()
+            .filter(|(_, visible)| *visible)
+            .chain(sheets.iter().filter(|(_, visible)| !*visible));
+        for (name, _) in order {
+            let range = self.range(name)?;
+            if range.used_cells().any(|(_, _, c)| !cells::is_blank(c)) {
+                if sheets.len() > 1 {
+                    warnings.push(format!(
+                        "read sheet {name:?}, the first with data (the workbook has {}); set \
+                         `sheet` to choose another",
+                        names()
+                    ));
+                }
+                return Ok((name.clone(), range));
+            }
+        }
+        Err(Error::BadInput(if sheets.is_empty() {
+            "the workbook has no worksheets".into()
+        } else {
+            format!("every sheet of the workbook is empty ({})", names())
+        }))
+    }
+
+    /// The merged regions of sheet `name` (formats that record them: .xlsx, .xls).
+    fn merged(&mut self, name: &str) -> Vec<Dimensions> {
+        match self {
+            Book::Xlsx(b) => b.merge_cells_by_sheet_name(name).unwrap_or_default(),
+            Book::Xls(b) => b.merge_cells_by_sheet_name(name).unwrap_or_default(),
+            Book::Xlsb(_) | Book::Ods(_) => Vec::new(),
+        }
+    }
+}
+
+/// OpenDocument stores a formula's error result as its text (`#N/A`), which calamine reads
+/// as a string; a cell holding exactly such a text is read as that error (a typed `#N/A`
+/// would be too: in a contact export that text carries no data either).
+fn ods_errors(mut range: Range<Data>) -> Range<Data> {
+    use calamine::CellErrorType as E;
+    let Some(start) = range.start() else {
+        return range;
+    };
+    let errors: Vec<((u32, u32), E)> = range
+        .cells()
+        .filter_map(|(r, c, v)| {
+            let Data::String(s) = v else { return None };
+            let e = match s.as_str() {
+                "#N/A" => E::NA,
+                "#DIV/0!" => E::Div0,
+                "#NAME?" => E::Name,
+                "#NULL!" => E::Null,
+                "#NUM!" => E::Num,
+                "#REF!" => E::Ref,
+                "#VALUE!" => E::Value,
+                _ => return None,
+            };
+            let at =
+                |base: u32, i: usize| base.saturating_add(u32::try_from(i).unwrap_or(u32::MAX));
+            Some(((at(start.0, r), at(start.1, c)), e))
+        })
+        .collect();
+    for (at, e) in errors {
+        range.set_value(at, Data::Error(e));
+    }
+    range
+}
+
+/// An OpenDocument package starts with an uncompressed `mimetype` entry naming its type.
+fn is_ods(bytes: &[u8]) -> bool {
+    bytes
+        .get(..200)
+        .is_some_and(|head| contains(head, b"application/vnd.oasis.opendocument.spreadsheet"))
+}
+
+fn contains(hay: &[u8], needle: &[u8]) -> bool {
+    hay.windows(needle.len()).any(|w| w == needle)
+}
+
+/// OLE directory entry names are UTF-16LE.
+fn contains_utf16(hay: &[u8], needle: &str) -> bool {
+    let pattern: Vec<u8> = needle.encode_utf16().flat_map(u16::to_le_bytes).collect();
+    contains(hay, &pattern)
+}
+
+/// Text in a legacy single-byte encoding: no NUL, mostly printable.
+fn looks_like_text(head: &[u8]) -> bool {
+    !head.contains(&0)
+        && head
+            .iter()
+            .filter(|b| b.is_ascii_graphic() || b.is_ascii_whitespace())
+            .count()
+            * 10
+            >= head.len() * 9
+}
+
+/// Turns the sheet's cells into the header, rows and warnings.
+fn read_sheet(
+    name: &str,
+    mut range: Range<Data>,
+    merged: &[Dimensions],
+    header_row: Option<u32>,
+    out: &mut SourceOutput,
+) -> Result<(), Error> {
+    let Some((top, left)) = range.start() else {
+        return Err(Error::BadInput(format!("sheet {name:?} is empty")));
+    };
+    fill_merged(&mut range, merged);
+
+    // Each sheet row as (sheet row number, cells), blank rows dropped: like blank lines in a
+    // CSV they are not rows and are not counted.
+    let mut errors = Vec::new();
+    let rows: Vec<(u32, Vec<Cell>)> = range
+        .rows()
+        .enumerate()
+        .filter_map(|(i, cells)| {
+            let number = top
+                .saturating_add(u32::try_from(i).unwrap_or(u32::MAX))
+                .saturating_add(1);
+            let cells: Vec<Cell> = cells.iter().map(Cell::from_data).collect();
+            cells
+                .iter()
+                .any(|c| !c.text.is_empty())
+                .then_some((number, cells))
+        })
+        .collect();
+
+    let header_at = match header_row {
+        Some(wanted) => rows.iter().position(|(n, _)| *n >= wanted).filter(|&i| {
+            rows.get(i).is_some_and(|(n, _)| *n == wanted)
+        }).ok_or_else(|| {
+            Error::BadInput(format!(
+                "row {wanted} of sheet {name:?}, where `header_row` says the header is, is empty \
+                 or past the end of the sheet"
+            ))
+        })?,
+        None => detect_header(rows.iter().map(|(_, cells)| non_empty(cells))),
+    };
+    let Some((header_number, header)) = rows.get(header_at) else {
+        return Err(Error::BadInput(format!("sheet {name:?} is empty")));
+    };
+    if header_at > 0 {
+        out.warnings.push(format!(
+            "skipped {header_at} row(s) above the header (row {header_number}); set `header_row` \
+             to choose another row"
+        ));
+    }
+
+    // Columns end at the last one with a header or any data: trailing empty columns that
+    // only carry formatting are not columns.
+    let data = rows.get(header_at + 1..).unwrap_or_default();
+    let width = data
+        .iter()
+        .chain(std::iter::once(&(0, header.clone())))
+        .filter_map(|(_, cells)| cells.iter().rposition(|c| !c.text.is_empty()))
+        .max()
+        .map_or(0, |last| last + 1);
+    let raw: Vec<String> = (0..width)
+        .map(|i| {
+            header
+                .get(i)
+                .map(|c| c.text.trim().to_string())
+                .unwrap_or_default()
+        })
+        .collect();
+    let columns = distinct_names(&raw, &mut out.warnings);
+    out.set_columns(columns);
+
+    for (number, cells) in data {
+        for (i, cell) in cells.iter().enumerate().take(width) {
+            if let Some(e) = &cell.error {
+                errors.push(format!(
+                    "{}{number} ({e})",
+                    column_letters(left as usize + i)
+                ));
+            }
+        }
+        out.rows.push_row(
+            *number,
+            (0..width).map(|i| cells.get(i).map_or("", |c| c.text.as_str())),
+        );
+    }
+    if !errors.is_empty() {
+        let named: Vec<_> = errors.iter().take(MAX_ERROR_CELLS_NAMED).cloned().collect();
+        let more = errors.len().saturating_sub(MAX_ERROR_CELLS_NAMED);
+        out.warnings.push(format!(
+            "{} cell(s) hold an error value and were read as empty: {}{}",
+            errors.len(),
+            named.join(", "),
+            if more > 0 {
+                format!(" and {more} more")
+            } else {
+                String::new()
+            }
+        ));
+    }
+    Ok(())
+}
+
+fn non_empty(cells: &[Cell]) -> usize {
+    cells.iter().filter(|c| !c.text.is_empty()).count()
+}
+
+/// Copies the value of each merged region's top-left cell into the rest of the region, so a
+/// value merged across rows (a date for a group of calls) belongs to every row it covers.
+fn fill_merged(range: &mut Range<Data>, merged: &[Dimensions]) {
+    for region in merged {
+        let value = range
+            .get_value(region.start)
+            .cloned()
+            .unwrap_or(Data::Empty);
+        if cells::is_blank(&value) {
+            continue;
+        }
+        for row in region.start.0..=region.end.0 {
+            for col in region.start.1..=region.end.1 {
+                if (row, col) != region.start && range.get_value((row, col)).is_some() {
+                    range.set_value((row, col), value.clone());
+                }
+            }
+        }
+    }
+}
+
+/// The header among the first rows: the first with at least half as many filled cells as
+/// the fullest row (and at least two), so title rows above it ("Exported from X on ...")
+/// are skipped. A one-column sheet has its header first.
+pub fn detect_header(filled: impl Iterator<Item = usize>) -> usize {
+    let counts: Vec<usize> = filled.take(HEADER_SCAN_ROWS).collect();
+    let most = counts.iter().copied().max().unwrap_or(0);
+    let need = most.div_ceil(2).max(2);
+    counts
+        .iter()
+        .take(MAX_TITLE_ROWS + 1)
+        .position(|&c| c >= need)
+        .unwrap_or(0)
+}
+
+/// Header names made usable by name: empty ones become `Column N`, repeated ones get ` (2)`,
+/// ` (3)` …; each change is a warning.
+pub fn distinct_names(raw: &[String], warnings: &mut Vec<String>) -> Vec<String> {
+    let mut names: Vec<String> = Vec::with_capacity(raw.len());
+    for (i, name) in raw.iter().enumerate() {
+        let mut chosen = if name.is_empty() {
+            let n = format!("Column {}", i + 1);
+            warnings.push(format!(
+                "column {} has no name in the header; it is called {n:?}",
+                i + 1
+            ));
+            n
+        } else {
+            name.clone()
+        };
+        if let Some(first) = names.iter().position(|n| n.eq_ignore_ascii_case(&chosen)) {
+            let base = chosen.clone();
+            let mut k = 2;
+            while names
+                .iter()
+                .chain(raw.iter())
+                .any(|n| n.eq_ignore_ascii_case(&chosen))
+            {
+                chosen = format!("{base} ({k})");
+                k += 1;
+            }
+            warnings.push(format!(
+                "column {} repeats the name {base:?} of column {}; it is called {chosen:?}",
+                i + 1,
+                first + 1
+            ));
+        }
+        names.push(chosen);
+    }
+    names
+}
+
+/// `A`, `B` … `Z`, `AA` … for a 0-based column index.
+fn column_letters(mut i: usize) -> String {
+    let mut letters = Vec::new();
+    loop {
+        letters.push(char::from(b'A' + u8::try_from(i % 26).unwrap_or(0)));
+        if i < 26 {
+            break;
+        }
+        i = i / 26 - 1;
+    }
+    letters.iter().rev().collect()
+}
+
+#[cfg(target_family = "wasm")]
+sluice_sdk::export_source!(Excel);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn headers_after_title_rows_are_found() {
+        assert_eq!(detect_header([1, 0, 5, 5, 4].into_iter()), 2);
+        assert_eq!(detect_header([5, 5, 4].into_iter()), 0);
+        assert_eq!(detect_header([1, 1, 1].into_iter()), 0);
+        assert_eq!(detect_header([2, 13, 13].into_iter()), 1);
+    }
+
+    #[test]
+    fn names_are_made_distinct() {
+        let mut w = Vec::new();
+        let raw: Vec<String> = ["Email", "", "email", "Email (2)"].map(String::from).into();
+        assert_eq!(
+            distinct_names(&raw, &mut w),
+            ["Email", "Column 2", "email (3)", "Email (2)"]
+        );
+        assert_eq!(w.len(), 2);
+    }
+
+    #[test]
+    fn column_letters_follow_excel() {
+        assert_eq!(column_letters(0), "A");
+        assert_eq!(column_letters(25), "Z");
+        assert_eq!(column_letters(26), "AA");
+        assert_eq!(column_letters(701), "ZZ");
+        assert_eq!(column_letters(702), "AAA");
+    }
+}
