@@ -11,6 +11,9 @@ use std::collections::HashMap;
 /// surname) would make scoring quadratic; the ones beyond the cap are not compared.
 pub const CANDIDATES_PER_KEY: usize = 50;
 
+/// Most candidates one record is compared with (see [`rank`]).
+pub const MAX_CANDIDATES: usize = 16;
+
 /// Two contacts both scoring at least `auto_accept` and within this of each other make the
 /// match ambiguous: the row is rejected rather than attached to one of them at random.
 pub const AMBIGUITY_MARGIN: f64 = 0.05;
@@ -32,14 +35,7 @@ pub(super) struct ContactIndex {
 impl ContactIndex {
     /// Records a contact under its keys (again, after its fields changed).
     pub(super) fn insert(&mut self, id: i64, fields: [String; 9], keys: &[String]) {
-        for key in keys {
-            let ids = self.by_key.entry(key_hash(key)).or_default();
-            // Only the first ids of a key are ever candidates; one more marks it capped.
-            // Bounding the list keeps indexing a large store linear.
-            if ids.len() <= CANDIDATES_PER_KEY && !ids.contains(&id) {
-                ids.push(id);
-            }
-        }
+        self.index_keys(id, keys);
         self.fields.insert(id, fields);
     }
 
@@ -50,6 +46,10 @@ impl ContactIndex {
         if !list.contains(&variant) {
             list.push(variant);
         }
+        self.index_keys(id, keys);
+    }
+
+    fn index_keys(&mut self, id: i64, keys: &[String]) {
         for key in keys {
             let ids = self.by_key.entry(key_hash(key)).or_default();
             // Only the first ids of a key are ever candidates; one more marks it capped.
@@ -71,22 +71,46 @@ impl ContactIndex {
         self.fields.get(&id)
     }
 
-    /// The contacts sharing a key with `keys`, each once, at most [`CANDIDATES_PER_KEY`]
-    /// per key.
+    /// The contacts sharing a key with `keys`, best first (see [`rank`]), at most
+    /// [`CANDIDATES_PER_KEY`] per key and [`MAX_CANDIDATES`] in all.
     pub(super) fn candidates(&mut self, keys: &[String]) -> Vec<i64> {
-        let mut out: Vec<i64> = Vec::new();
+        let mut postings: Vec<&[i64]> = Vec::with_capacity(keys.len());
         for key in keys {
             if let Some(ids) = self.by_key.get(&key_hash(key)) {
                 if ids.len() > CANDIDATES_PER_KEY {
                     self.capped_lookups += 1;
                 }
-                out.extend(ids.iter().take(CANDIDATES_PER_KEY));
+                postings.push(ids.get(..CANDIDATES_PER_KEY).unwrap_or(ids));
             }
         }
-        out.sort_unstable();
-        out.dedup();
-        out
+        rank(&postings)
     }
+}
+
+/// The ids found under a record's keys (one posting list per key), best first, at most
+/// [`MAX_CANDIDATES`].
+///
+/// A key shared by few contacts (an email) is strong evidence and one shared by many (a
+/// common surname and initial) weak, so an id earns `1 / len` for every list it is on. The
+/// same person usually shares several keys, or one rare key; contacts found only under a
+/// crowded name key are the ones dropped, and they could not match on a name alone anyway.
+/// Scoring stays bounded per record, whatever the names in the file.
+pub(super) fn rank<T: Copy + Ord + std::hash::Hash>(postings: &[&[T]]) -> Vec<T> {
+    let mut weight: HashMap<T, f64> = HashMap::new();
+    for list in postings {
+        #[allow(clippy::cast_precision_loss)] // Lists hold at most CANDIDATES_PER_KEY + 1 ids.
+        let w = 1.0 / list.len().max(1) as f64;
+        for &id in *list {
+            *weight.entry(id).or_insert(0.0) += w;
+        }
+    }
+    let mut ranked: Vec<(T, f64)> = weight.into_iter().collect();
+    ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+    ranked
+        .into_iter()
+        .take(MAX_CANDIDATES)
+        .map(|(id, _)| id)
+        .collect()
 }
 
 /// The hash a key is indexed by: SipHash with fixed keys, so it is the same in every run.
@@ -295,8 +319,19 @@ mod tests {
         }
         index.insert(99, Default::default(), &["email:a@b.c".to_string()]);
         let found = index.candidates(&["name:smith".into(), "email:a@b.c".into()]);
-        assert_eq!(found.len(), CANDIDATES_PER_KEY + 1);
-        assert!(found.contains(&99));
+        // The rare key's contact first, then the crowded key's, up to the cap.
+        assert_eq!(found.len(), MAX_CANDIDATES);
+        assert_eq!(found[0], 99);
+        assert_eq!(found[1..], (0..15).collect::<Vec<i64>>()[..]);
         assert_eq!(index.capped_lookups, 1);
+    }
+
+    #[test]
+    fn ids_on_more_and_rarer_keys_rank_first() {
+        let crowded: Vec<i64> = (1..=40).collect();
+        let surname: &[i64] = &[7, 8, 9, 30];
+        let email: &[i64] = &[30];
+        assert_eq!(rank(&[&crowded, surname, email])[..4], [30, 7, 8, 9]);
+        assert_eq!(rank::<i64>(&[]), Vec::<i64>::new());
     }
 }

@@ -34,7 +34,7 @@ use crate::store::{
     self, Counts, ExceptionRecord, ExceptionStatus, FieldPolicy, ImportSummary, ImportTx,
     MatchKind, MatchRecord, NewImport, NewInteraction, NewPledge, Store,
 };
-pub use matching::{AMBIGUITY_MARGIN, CANDIDATES_PER_KEY};
+pub use matching::{AMBIGUITY_MARGIN, CANDIDATES_PER_KEY, MAX_CANDIDATES};
 use matching::{ContactIndex, Decision, Explanation};
 pub use preview::{Preview, StagePreview, preview};
 pub use progress::{NoProgress, Phase, Progress};
@@ -1130,14 +1130,11 @@ impl Chain {
             if !picks.get(r).is_some_and(creates) {
                 continue;
             }
-            let mut earlier: Vec<usize> = record_keys
+            let postings: Vec<&[usize]> = record_keys
                 .iter()
-                .filter_map(|k| first_with_key.get(k.as_str()))
-                .flatten()
-                .copied()
+                .filter_map(|k| first_with_key.get(k.as_str()).map(Vec::as_slice))
                 .collect();
-            earlier.sort_unstable();
-            earlier.dedup();
+            let earlier = matching::rank(&postings);
             if !earlier.is_empty() {
                 later.push((r, earlier));
             }
