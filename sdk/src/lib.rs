@@ -242,3 +242,43 @@ pub fn column_index(columns: &[String], name: &str) -> Option<u32> {
         .position(|c| c.trim().eq_ignore_ascii_case(name))
         .and_then(|i| u32::try_from(i).ok())
 }
+
+/// Header names made usable by name, for source plugins: empty ones become `Column N`, repeated ones (compared
+/// case-insensitively, as mapping compares them) get ` (2)`, ` (3)` …; each change is a
+/// warning. Empty and repeated names are legal in CSV and spreadsheets alike, but a column cannot be mapped by a name
+/// it shares.
+#[must_use]
+pub fn distinct_names(raw: &[String], warnings: &mut Vec<String>) -> Vec<String> {
+    let mut names: Vec<String> = Vec::with_capacity(raw.len());
+    for (i, name) in raw.iter().enumerate() {
+        let mut chosen = if name.is_empty() {
+            let n = format!("Column {}", i + 1);
+            warnings.push(format!(
+                "column {} has no name in the header; it is called {n:?}",
+                i + 1
+            ));
+            n
+        } else {
+            name.clone()
+        };
+        if let Some(first) = names.iter().position(|n| n.eq_ignore_ascii_case(&chosen)) {
+            let base = chosen.clone();
+            let mut k = 2;
+            while names
+                .iter()
+                .chain(raw.iter())
+                .any(|n| n.eq_ignore_ascii_case(&chosen))
+            {
+                chosen = format!("{base} ({k})");
+                k += 1;
+            }
+            warnings.push(format!(
+                "column {} repeats the name {base:?} of column {}; it is called {chosen:?}",
+                i + 1,
+                first + 1
+            ));
+        }
+        names.push(chosen);
+    }
+    names
+}

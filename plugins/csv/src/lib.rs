@@ -22,7 +22,7 @@ use std::borrow::Cow;
 use encoding_rs::{Decoder, Encoding, UTF_8, WINDOWS_1252};
 use sluice_sdk::{
     Context, Error, Kind, ParamSpec, ParamType, Params, PluginInfo, Source, SourceOutput,
-    SourceReject,
+    SourceReject, distinct_names,
 };
 
 /// Bytes held back before the first record to detect the encoding and delimiter.
@@ -658,45 +658,6 @@ fn decode_fields(bytes: &[u8], ends: &[usize]) -> (String, Vec<usize>) {
         start = end;
     }
     (text, new_ends)
-}
-
-/// Header names made usable by name: empty ones become `Column N`, repeated ones (compared
-/// case-insensitively, as mapping compares them) get ` (2)`, ` (3)` …; each change is a
-/// warning. Empty and repeated names are legal CSV, but a column cannot be mapped by a name
-/// it shares.
-pub fn distinct_names(raw: &[String], warnings: &mut Vec<String>) -> Vec<String> {
-    let mut names: Vec<String> = Vec::with_capacity(raw.len());
-    for (i, name) in raw.iter().enumerate() {
-        let mut chosen = if name.is_empty() {
-            let n = format!("Column {}", i + 1);
-            warnings.push(format!(
-                "column {} has no name in the header; it is called {n:?}",
-                i + 1
-            ));
-            n
-        } else {
-            name.clone()
-        };
-        if let Some(first) = names.iter().position(|n| n.eq_ignore_ascii_case(&chosen)) {
-            let base = chosen.clone();
-            let mut k = 2;
-            while names
-                .iter()
-                .chain(raw.iter())
-                .any(|n| n.eq_ignore_ascii_case(&chosen))
-            {
-                chosen = format!("{base} ({k})");
-                k += 1;
-            }
-            warnings.push(format!(
-                "column {} repeats the name {base:?} of column {}; it is called {chosen:?}",
-                i + 1,
-                first + 1
-            ));
-        }
-        names.push(chosen);
-    }
-    names
 }
 
 #[cfg(target_family = "wasm")]

@@ -19,6 +19,7 @@ use std::io::Cursor;
 use calamine::{Data, Dimensions, Ods, Range, Reader, SheetVisible, Xls, Xlsb, Xlsx};
 use sluice_sdk::{
     Context, Error, Kind, ParamSpec, ParamType, Params, PluginInfo, Source, SourceOutput,
+    distinct_names,
 };
 
 pub use cells::{Cell, format_number};
@@ -507,43 +508,6 @@ pub fn detect_header(filled: impl Iterator<Item = usize>) -> usize {
         .take(MAX_TITLE_ROWS + 1)
         .position(|&c| c >= need)
         .unwrap_or(0)
-}
-
-/// Header names made usable by name: empty ones become `Column N`, repeated ones get ` (2)`,
-/// ` (3)` …; each change is a warning.
-pub fn distinct_names(raw: &[String], warnings: &mut Vec<String>) -> Vec<String> {
-    let mut names: Vec<String> = Vec::with_capacity(raw.len());
-    for (i, name) in raw.iter().enumerate() {
-        let mut chosen = if name.is_empty() {
-            let n = format!("Column {}", i + 1);
-            warnings.push(format!(
-                "column {} has no name in the header; it is called {n:?}",
-                i + 1
-            ));
-            n
-        } else {
-            name.clone()
-        };
-        if let Some(first) = names.iter().position(|n| n.eq_ignore_ascii_case(&chosen)) {
-            let base = chosen.clone();
-            let mut k = 2;
-            while names
-                .iter()
-                .chain(raw.iter())
-                .any(|n| n.eq_ignore_ascii_case(&chosen))
-            {
-                chosen = format!("{base} ({k})");
-                k += 1;
-            }
-            warnings.push(format!(
-                "column {} repeats the name {base:?} of column {}; it is called {chosen:?}",
-                i + 1,
-                first + 1
-            ));
-        }
-        names.push(chosen);
-    }
-    names
 }
 
 /// `A`, `B` … `Z`, `AA` … for a 0-based column index.
