@@ -451,6 +451,29 @@ pub struct Score {
     pub reasons: Vec<String>,
 }
 
+/// The fields of the interactions template, in template order: what `sluice template
+/// interactions` writes and what the `mapping` plugin maps onto.
+pub const TEMPLATE_FIELDS: [&str; 18] = [
+    "Interaction Type",
+    "Date",
+    "Contact Type",
+    "First Name",
+    "Last Name",
+    "Suffix",
+    "Primary Address",
+    "Primary Email",
+    "Primary Phone",
+    "Employer",
+    "Occupation",
+    "Member Code",
+    "Call Result",
+    "Pledge Amount",
+    "Pledge Commitment",
+    "Pledge Expected Date",
+    "Pledge Source Code",
+    "Notes",
+];
+
 /// The contact fields, in the column order of matcher records and candidates.
 pub const CONTACT_FIELDS: [&str; 9] = [
     "Contact Type",

@@ -25,29 +25,8 @@ pub(super) struct TemplateArgs {
     output: Option<PathBuf>,
 }
 
-/// The interactions template's fields; the same names and order as the `mapping` plugin's
-/// `TEMPLATE_FIELDS` (an end-to-end test maps this header and expects every column to map
-/// to itself).
-const FIELDS: [&str; 18] = [
-    "Interaction Type",
-    "Date",
-    "Contact Type",
-    "First Name",
-    "Last Name",
-    "Suffix",
-    "Primary Address",
-    "Primary Email",
-    "Primary Phone",
-    "Employer",
-    "Occupation",
-    "Member Code",
-    "Call Result",
-    "Pledge Amount",
-    "Pledge Commitment",
-    "Pledge Expected Date",
-    "Pledge Source Code",
-    "Notes",
-];
+/// The interactions template's fields, shared with the `mapping` plugin through the SDK.
+const FIELDS: [&str; 18] = sluice_sdk::TEMPLATE_FIELDS;
 
 const EXAMPLES: [[&str; 18]; 2] = [
     [

@@ -34,26 +34,7 @@ use sluice_sdk::{
 };
 
 /// The fields of the interactions template, in template (and output) order.
-pub const TEMPLATE_FIELDS: [&str; 18] = [
-    "Interaction Type",
-    "Date",
-    "Contact Type",
-    "First Name",
-    "Last Name",
-    "Suffix",
-    "Primary Address",
-    "Primary Email",
-    "Primary Phone",
-    "Employer",
-    "Occupation",
-    "Member Code",
-    "Call Result",
-    "Pledge Amount",
-    "Pledge Commitment",
-    "Pledge Expected Date",
-    "Pledge Source Code",
-    "Notes",
-];
+pub use sluice_sdk::TEMPLATE_FIELDS;
 
 /// The default `min_confidence`: synonyms (0.95) pass, guesses by spelling (at most 0.85)
 /// do not.
