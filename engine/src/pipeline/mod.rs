@@ -316,6 +316,26 @@ pub enum Outcome {
     },
 }
 
+/// What the plugins are told about the import of `file`: the pipeline's defaults with the
+/// command line's overrides.
+fn import_context(spec: &PipelineSpec, file: &Path, opts: &ImportOptions) -> Context {
+    Context {
+        pipeline: spec.name.clone(),
+        file_name: file.file_name().map_or_else(
+            || file.display().to_string(),
+            |n| n.to_string_lossy().into_owned(),
+        ),
+        timezone: opts
+            .timezone
+            .clone()
+            .unwrap_or_else(|| spec.timezone.clone()),
+        member_code: opts
+            .member_code
+            .clone()
+            .or_else(|| spec.member_code.clone()),
+    }
+}
+
 /// SHA-256 of a file, streamed.
 fn sha256_file(path: &Path) -> Result<String, Error> {
     let read_err = |source| Error::Read {
@@ -366,22 +386,8 @@ pub fn run_import_with(
         });
     }
     let spec = &pipeline.spec;
-    let file_name = file.file_name().map_or_else(
-        || file.display().to_string(),
-        |n| n.to_string_lossy().into_owned(),
-    );
-    let ctx = Context {
-        pipeline: spec.name.clone(),
-        file_name: file_name.clone(),
-        timezone: opts
-            .timezone
-            .clone()
-            .unwrap_or_else(|| spec.timezone.clone()),
-        member_code: opts
-            .member_code
-            .clone()
-            .or_else(|| spec.member_code.clone()),
-    };
+    let ctx = import_context(spec, file, opts);
+    let file_name = ctx.file_name.clone();
 
     progress.phase(file, Phase::Preparing);
     let mut reader = Reader::open(host, pipeline, file, &ctx)?;

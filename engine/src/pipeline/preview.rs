@@ -4,9 +4,9 @@
 
 use std::path::{Path, PathBuf};
 
-use sluice_sdk::{Batch, Context, TransformPlan};
+use sluice_sdk::{Batch, TransformPlan};
 
-use super::{Error, ImportOptions, Pipeline, Reader};
+use super::{Error, ImportOptions, Pipeline, Reader, import_context};
 use crate::plugin::Host;
 
 /// One transform stage as the preview saw it.
@@ -51,22 +51,7 @@ pub fn preview(
     sample_rows: usize,
 ) -> Result<Preview, Error> {
     let spec = &pipeline.spec;
-    let file_name = file.file_name().map_or_else(
-        || file.display().to_string(),
-        |n| n.to_string_lossy().into_owned(),
-    );
-    let ctx = Context {
-        pipeline: spec.name.clone(),
-        file_name,
-        timezone: opts
-            .timezone
-            .clone()
-            .unwrap_or_else(|| spec.timezone.clone()),
-        member_code: opts
-            .member_code
-            .clone()
-            .or_else(|| spec.member_code.clone()),
-    };
+    let ctx = import_context(spec, file, opts);
     let mut reader = Reader::open(host, pipeline, file, &ctx)?;
     let (header, first) = reader.until_header()?;
     let mut samples = Batch::new(header.len());
