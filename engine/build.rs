@@ -27,7 +27,13 @@ const BUILTINS: [(&str, &str); 6] = [
 /// Plugins built only so the host's tests can load real components.
 /// `sluice-plugin-example-matcher` is the custom matcher of `configs/custom-matcher.toml`,
 /// loaded by path, never embedded.
-const FIXTURES: [&str; 2] = ["sluice-fixture-hostile", "sluice-plugin-example-matcher"];
+const FIXTURES: [&str; 5] = [
+    "sluice-fixture-hostile",
+    "sluice-fixture-hostile-transform",
+    "sluice-fixture-hostile-matcher",
+    "sluice-fixture-liar",
+    "sluice-plugin-example-matcher",
+];
 
 fn main() {
     if let Err(e) = run() {

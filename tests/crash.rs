@@ -90,7 +90,16 @@ fn an_import_killed_at_random_moments_leaves_nothing_behind() {
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
-        // The random moment is the point of this test: there is no condition to wait for.
+        // Kill at a random moment of the import proper: first wait until its import row is
+        // recorded (loading plugins before it takes longer on a loaded machine), then the
+        // random delay, which is the point of this test.
+        let waiting = Instant::now();
+        while child.try_wait().unwrap().is_none()
+            && waiting.elapsed() < Duration::from_secs(30)
+            && env.count_where("imports", "status = 'running'") == 0
+        {
+            std::thread::sleep(Duration::from_millis(2));
+        }
         std::thread::sleep(at);
         child.kill().unwrap(); // SIGKILL
         let status = child.wait().unwrap();

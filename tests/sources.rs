@@ -316,7 +316,17 @@ fn workbooks_in_every_format_arrive_faithfully() {
     for file in ["interactions.xlsx", "interactions.xls"] {
         let env = Env::new();
         let (out, result) = import(&env, "", file);
-        assert_eq!(out.status.code(), Some(0), "{file}: {}", stderr(&out));
+        // The row whose error cell was read as empty is imported and flagged.
+        assert_eq!(out.status.code(), Some(3), "{file}: {}", stderr(&out));
+        assert_eq!(
+            env.query("SELECT row_number, status, reasons_json FROM import_exceptions"),
+            vec![row(&[
+                "5",
+                "flagged",
+                r#"["Primary Email (cell F5) holds the error #N/A and was read as empty"]"#
+            ])],
+            "{file}"
+        );
         assert_eq!(
             stored(&env),
             export_sheet("2025-03-16T00:00:00Z", "TRUE"),
@@ -352,7 +362,13 @@ fn workbooks_in_every_format_arrive_faithfully() {
     assert_eq!(stored(&env), expected);
     assert_eq!(
         env.query("SELECT row_number, reasons_json FROM import_exceptions"),
-        vec![row(&["7", r#"["missing Date"]"#])]
+        vec![
+            row(&[
+                "5",
+                r#"["Primary Email (cell F5) holds the error #N/A and was read as empty"]"#
+            ]),
+            row(&["7", r#"["missing Date"]"#])
+        ]
     );
 }
 

@@ -17,6 +17,7 @@ use crate::{
 
 #[allow(missing_docs, unreachable_pub, clippy::all, clippy::pedantic)] // Generated code.
 pub mod bindings {
+    // The `with` keys name the WIT package version: bump them with the package.
     pub mod source {
         wit_bindgen::generate!({
             path: "wit",
@@ -35,7 +36,7 @@ pub mod bindings {
             export_macro_name: "export_raw",
             default_bindings_module: "sluice_sdk::guest::bindings::transform",
             runtime_path: "sluice_sdk::__wit_bindgen::rt",
-            with: { "sluice:plugin/types@0.2.0": crate::guest::bindings::source::sluice::plugin::types },
+            with: { "sluice:plugin/types@0.3.0": crate::guest::bindings::source::sluice::plugin::types },
         });
     }
     pub mod validator {
@@ -46,7 +47,7 @@ pub mod bindings {
             export_macro_name: "export_raw",
             default_bindings_module: "sluice_sdk::guest::bindings::validator",
             runtime_path: "sluice_sdk::__wit_bindgen::rt",
-            with: { "sluice:plugin/types@0.2.0": crate::guest::bindings::source::sluice::plugin::types },
+            with: { "sluice:plugin/types@0.3.0": crate::guest::bindings::source::sluice::plugin::types },
         });
     }
     pub mod matcher {
@@ -57,7 +58,7 @@ pub mod bindings {
             export_macro_name: "export_raw",
             default_bindings_module: "sluice_sdk::guest::bindings::matcher",
             runtime_path: "sluice_sdk::__wit_bindgen::rt",
-            with: { "sluice:plugin/types@0.2.0": crate::guest::bindings::source::sluice::plugin::types },
+            with: { "sluice:plugin/types@0.3.0": crate::guest::bindings::source::sluice::plugin::types },
         });
     }
 }
@@ -215,6 +216,7 @@ fn source_output_to_wit(out: SourceOutput) -> bindings::source::SourceOutput {
                 fields: r.fields,
             })
             .collect(),
+        verdicts: verdicts_to_wit(out.verdicts),
         warnings: out.warnings,
     }
 }

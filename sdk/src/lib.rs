@@ -78,6 +78,8 @@ pub struct SourceOutput {
     pub rows: Batch,
     /// Rows that do not fit the header.
     pub rejects: Vec<SourceReject>,
+    /// Verdicts on rows of `rows` (by index in `rows`), e.g. a flag for an error cell.
+    pub verdicts: Vec<RowVerdict>,
     /// File-level notes for the user.
     pub warnings: Vec<String>,
 }

@@ -498,6 +498,7 @@ fn collect_source(out: SourceOutput, outcome: &mut Outcome) -> usize {
         outcome.columns = columns;
     }
     outcome.rows.extend(batch_rows(&out.rows));
+    outcome.verdicts.extend(by_row(&out.rows, out.verdicts));
     outcome
         .row_numbers
         .extend_from_slice(out.rows.row_numbers());

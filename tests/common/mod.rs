@@ -79,6 +79,13 @@ impl Env {
         .collect()
     }
 
+    /// Rows of `table` matching the SQL condition `condition`.
+    pub fn count_where(&self, table: &str, condition: &str) -> i64 {
+        self.query(&format!("SELECT count(*) FROM {table} WHERE {condition}"))[0][0]
+            .parse()
+            .unwrap()
+    }
+
     pub fn count(&self, table: &str) -> i64 {
         self.query(&format!("SELECT count(*) FROM {table}"))[0][0]
             .parse()

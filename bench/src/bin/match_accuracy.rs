@@ -14,6 +14,7 @@ use sluice::config::PipelineSpec;
 use sluice::pipeline::{ImportOptions, Pipeline, run_import};
 use sluice::plugin::Host;
 use sluice::store::Store;
+use sluice_bench::Rng;
 
 type Result<T> = std::result::Result<T, Box<dyn Error>>;
 
@@ -320,30 +321,6 @@ fn run(
         }
     }
     Ok(f)
-}
-
-/// A small deterministic generator (xorshift64*), so every run sees the same data.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        usize::try_from(self.next() % (n.max(1) as u64)).unwrap_or(0)
-    }
-
-    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
-        items.get(self.below(items.len())).copied().unwrap_or("")
-    }
-
-    fn chance(&mut self, percent: usize) -> bool {
-        self.below(100) < percent
-    }
 }
 
 const FIRST: &[&str] = &[

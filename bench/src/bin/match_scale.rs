@@ -17,93 +17,9 @@ use sluice::config::PipelineSpec;
 use sluice::pipeline::{ImportOptions, Outcome, Pipeline, run_import};
 use sluice::plugin::Host;
 use sluice::store::Store;
+use sluice_bench::{person, write_contacts};
 
 type Result<T> = std::result::Result<T, Box<dyn Error>>;
-
-const FIRST: &[&str] = &[
-    "William",
-    "Robert",
-    "Elizabeth",
-    "James",
-    "Margaret",
-    "Katherine",
-    "Michael",
-    "Jennifer",
-    "Thomas",
-    "Patricia",
-    "Daniel",
-    "Susan",
-    "Joseph",
-    "Barbara",
-    "Charles",
-    "Nancy",
-    "Aisha",
-    "Mateo",
-    "Priya",
-    "Wei",
-    "Olga",
-    "Kwame",
-    "Sofia",
-    "Ibrahim",
-    "Yuki",
-    "Lucia",
-];
-const LAST: &[&str] = &[
-    "Smith",
-    "Johnson",
-    "Garcia",
-    "Okafor",
-    "Lindqvist",
-    "Castellano",
-    "Nakamura",
-    "Abernathy",
-    "Kowalczyk",
-    "Delacroix",
-    "Brennan",
-    "Haddad",
-    "Marchetti",
-    "Sorensen",
-    "Villanueva",
-    "Fitzgerald",
-    "Rasmussen",
-    "Pemberton",
-    "Szymanski",
-    "Takahashi",
-    "Montgomery",
-    "Whitaker",
-];
-const STREETS: &[&str] = &[
-    "Oak St",
-    "Maple Ave",
-    "Cedar Rd",
-    "Pine Dr",
-    "Elm Ln",
-    "Lake Blvd",
-];
-
-/// Person `i`: a deterministic mix of names, an address, an email and a phone.
-fn person(i: usize) -> [String; 5] {
-    let pick =
-        |list: &[&str], k: usize| list.get(k % list.len()).copied().unwrap_or("").to_string();
-    let h = i.wrapping_mul(2_654_435_761) ^ (i >> 7);
-    let first = pick(FIRST, h);
-    // Last names with a numeric tail beyond the common few keep blocks realistic: a handful
-    // of very common names (capped) and many rare ones.
-    let last = if h % 10 < 3 {
-        pick(LAST, h >> 5)
-    } else {
-        format!("{}{}", pick(LAST, h >> 5), (h >> 9) % 5000)
-    };
-    let address = format!(
-        "{} {}, Springfield IL {}",
-        1 + (h >> 3) % 9000,
-        pick(STREETS, h >> 11),
-        62701 + (h >> 13) % 90
-    );
-    let email = format!("p{i}@example.org");
-    let phone = format!("+1{:03}{:07}", 200 + (h >> 4) % 700, i % 10_000_000);
-    [first, last, address, email, phone]
-}
 
 fn main() -> Result<()> {
     let mut args = std::env::args().skip(1);
@@ -128,21 +44,7 @@ fn main() -> Result<()> {
     drop(Store::open(&db)?);
 
     let started = Instant::now();
-    {
-        let mut conn = rusqlite::Connection::open(&db)?;
-        let tx = conn.transaction()?;
-        {
-            let mut insert = tx.prepare(
-                "INSERT INTO contacts (contact_type, first_name, last_name, address, email, phone, \
-                 created_at) VALUES ('individual', ?1, ?2, ?3, ?4, ?5, '2025-01-01T00:00:00Z')",
-            )?;
-            for i in 0..contacts {
-                let [f, l, a, e, p] = person(i);
-                insert.execute([f, l, a, e, p])?;
-            }
-        }
-        tx.commit()?;
-    }
+    write_contacts(&db, contacts)?;
     println!(
         "store: {contacts} contacts written with SQL in {:.1} s",
         started.elapsed().as_secs_f64()

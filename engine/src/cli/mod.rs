@@ -4,6 +4,7 @@
 //! Only this module prints, knows exit codes, or shapes JSON output.
 
 mod check;
+mod doctor;
 mod exit;
 mod import;
 mod imports;
@@ -63,6 +64,10 @@ enum Command {
     /// Undo a committed import: remove what it created, restore what it filled in.
     #[command(after_help = EXIT_CODES)]
     Undo(undo::UndoArgs),
+    /// Check a store: SQLite's integrity and foreign keys, the row accounting of every
+    /// import (rows = results + rejected + skipped) and the change log. Exits 0 when healthy,
+    /// 1 when it found problems; it never changes the store.
+    Doctor(doctor::DoctorArgs),
     /// Import every file that lands in the pipeline's `[watch]` folder, exactly once;
     /// `--once` handles what is there and exits (for cron).
     #[command(after_help = EXIT_CODES)]
@@ -88,6 +93,19 @@ impl Failure {
     fn fix(mut self, fix: impl Into<String>) -> Self {
         self.fix = Some(fix.into());
         self
+    }
+
+    /// Like [`Failure::new`], with the error's causes appended (`…: disk I/O error`): the
+    /// store's errors keep `SQLite`'s words as their source, not in their own message.
+    fn with_causes(exit: Exit, e: &dyn std::error::Error) -> Self {
+        let mut message = e.to_string();
+        let mut cause = e.source();
+        while let Some(c) = cause {
+            message.push_str(": ");
+            message.push_str(&c.to_string());
+            cause = c.source();
+        }
+        Self::new(exit, message)
     }
 }
 
@@ -131,7 +149,10 @@ impl From<store::Error> for Failure {
             store::Error::NoSuchImport { .. } => {
                 Failure::new(Exit::Usage, e).fix("`sluice imports` lists the imports")
             }
-            _ => Failure::new(Exit::Failed, e),
+            store::Error::Write { .. } => Failure::with_causes(Exit::Failed, &e).fix(
+                "nothing of this import was kept; check the free disk space and that the store may be written, then run the same command again",
+            ),
+            _ => Failure::with_causes(Exit::Failed, &e),
         }
     }
 }
@@ -180,6 +201,7 @@ fn run(cli: Cli) -> Result<Exit, Failure> {
     match cli.command {
         Command::Import(args) => import::run(&args),
         Command::Imports(args) => imports::run(&args),
+        Command::Doctor(args) => doctor::run(&args),
         Command::Report(args) => report::run(&args),
         Command::Undo(args) => undo::run(&args),
         Command::Watch(args) => watch::run(&args),

@@ -59,6 +59,16 @@ pub enum Error {
         /// Why.
         source: std::io::Error,
     },
+    /// The file's bytes changed between hashing it and reading it (truncated, appended to or
+    /// replaced while the import ran): what was read is not the file the import records.
+    #[error(
+        "{} changed while it was being imported (truncated, appended to or replaced); nothing of it was imported",
+        path.display()
+    )]
+    ChangedWhileRead {
+        /// The file.
+        path: PathBuf,
+    },
     /// `plugin = "auto"` has no source for the file's extension.
     #[error(
         "{path}: cannot tell the file's format from its extension{}; the automatic source reads {known}; rename the file or name a source plugin in the pipeline",
@@ -113,6 +123,7 @@ impl Error {
         matches!(
             self,
             Error::Read { .. }
+                | Error::ChangedWhileRead { .. }
                 | Error::NoHeader { .. }
                 | Error::UnknownFormat { .. }
                 | Error::Plugin(plugin::Error::Refused {
@@ -391,6 +402,7 @@ pub fn run_import_with(
 
     progress.phase(file, Phase::Preparing);
     let mut reader = Reader::open(host, pipeline, file, &ctx)?;
+    reader.expected_sha256 = Some(sha.clone());
     let (header, first) = reader.until_header()?;
     let mut chain = Chain::prepare(host, pipeline, &header, &ctx, &mut reader.warnings)?;
     chain.index_contacts(store, spec.batch_size)?;
@@ -565,6 +577,10 @@ fn load_rows(
                 &reject.fields,
             )?;
         }
+        for v in out.verdicts {
+            let number = out.rows.row(v.index as usize).number();
+            chain.source_verdicts.push((number, v.verdict));
+        }
         for row in out.rows.iter() {
             pending.push_row(row.number(), row.cells());
             if pending.len() >= batch_size {
@@ -652,6 +668,11 @@ struct Reader {
     read: u64,
     done: bool,
     warnings: Vec<String>,
+    /// SHA-256 of the bytes read so far.
+    hasher: Sha256,
+    /// The file's SHA-256 as hashed before the import began; the bytes read must match it,
+    /// or the file changed (was truncated, appended to, replaced) while being imported.
+    expected_sha256: Option<String>,
 }
 
 impl Reader {
@@ -671,6 +692,8 @@ impl Reader {
             read: 0,
             done: false,
             warnings,
+            hasher: Sha256::new(),
+            expected_sha256: None,
         })
     }
 
@@ -694,8 +717,16 @@ impl Reader {
         self.read += n as u64;
         if n == 0 {
             self.done = true;
+            if let Some(expected) = &self.expected_sha256
+                && plugin::hex(&self.hasher.clone().finalize()) != *expected
+            {
+                return Err(Error::ChangedWhileRead {
+                    path: self.path.clone(),
+                });
+            }
             return Ok(Some(self.source.finish()?));
         }
+        self.hasher.update(self.buf.get(..n).unwrap_or_default());
         Ok(Some(
             self.source.push(self.buf.get(..n).unwrap_or_default())?,
         ))
@@ -729,6 +760,8 @@ struct Chain {
     review: f64,
     on_ambiguous: OnAmbiguous,
     append: [FieldPolicy; 9],
+    /// Verdicts the source gave on rows not yet processed, by row number.
+    source_verdicts: Vec<(u32, Verdict)>,
 }
 
 /// Row problems gathered across stages, by index in the batch.
@@ -808,6 +841,7 @@ impl Chain {
             review: pipeline.spec.matcher.review,
             on_ambiguous: pipeline.spec.matcher.on_ambiguous,
             append: pipeline.spec.matcher.append,
+            source_verdicts: Vec::new(),
         })
     }
 
@@ -858,6 +892,25 @@ impl Chain {
         let n = original.len();
         report.counts.rows += n as u64;
         let mut verdicts = Verdicts::new(n);
+        if !self.source_verdicts.is_empty() {
+            // The source's verdicts on these rows (a flagged error cell, say), by row number.
+            let numbers = original.row_numbers();
+            let (mine, later): (Vec<_>, Vec<_>) = std::mem::take(&mut self.source_verdicts)
+                .into_iter()
+                .partition(|(number, _)| numbers.contains(number));
+            self.source_verdicts = later;
+            verdicts.add(
+                mine.into_iter()
+                    .filter_map(|(number, verdict)| {
+                        let index = numbers.iter().position(|n| *n == number)?;
+                        Some(RowVerdict {
+                            index: u32::try_from(index).ok()?,
+                            verdict,
+                        })
+                    })
+                    .collect(),
+            );
+        }
         let mut rows = original.clone();
         for (stage, plan) in &mut self.transforms {
             let computed = if plan.computed() > 0 {

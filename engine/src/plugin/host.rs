@@ -141,6 +141,11 @@ impl Host {
             .epoch_interruption(true)
             .max_wasm_stack(1 << 20)
             .cranelift_opt_level(wasmtime::OptLevel::Speed);
+        // Opt-in, for profiling: `perf` then names the plugins' functions (it reads
+        // /tmp/perf-PID.map) instead of showing anonymous JIT addresses.
+        if std::env::var_os("SLUICE_WASM_PERFMAP").is_some_and(|v| v == "1") {
+            config.profiler(wasmtime::ProfilingStrategy::PerfMap);
+        }
         let engine = Engine::new(&config).map_err(|e| Error::Compile {
             plugin: "(engine)".into(),
             message: format!("{e:#}"),

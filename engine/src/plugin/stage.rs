@@ -84,6 +84,11 @@ impl Running {
             Some(wasmtime::Trap::MemoryOutOfBounds) => {
                 "it overflowed its stack or accessed memory out of bounds".into()
             }
+            // Rust panics end in `unreachable` after the panic hook wrote to stderr; a bare
+            // `unreachable` (or another language's abort) says nothing first.
+            Some(wasmtime::Trap::UnreachableCodeReached) if said.is_empty() => {
+                "it trapped (it reached `unreachable` code without a panic message)".into()
+            }
             Some(wasmtime::Trap::UnreachableCodeReached) => format!("it panicked{said}"),
             Some(trap) => format!("it trapped: {trap}{said}"),
             None => format!("{cause}{said}"),
@@ -321,9 +326,11 @@ impl SourceStage {
                 ),
             ));
         }
+        let verdicts = verdicts_from_wit(&self.run, None, rows.len(), out.verdicts)?;
         Ok(SourceOutput {
             columns: out.columns,
             rows,
+            verdicts,
             rejects: out
                 .rejects
                 .into_iter()

@@ -16,6 +16,7 @@
 //! stores what the pipeline hands it, keeps it consistent and answers plain queries.
 
 mod contacts;
+mod doctor;
 mod import_tx;
 mod imports;
 mod lock;
@@ -32,6 +33,7 @@ use rusqlite::{Connection, ErrorCode, OpenFlags};
 pub use contacts::{
     CONTACT_COLUMNS, ChangeAction, ChangeRecord, FieldChange, FieldPolicy, StoredContact,
 };
+pub use doctor::{Health, Problem};
 pub use import_tx::{ImportTx, NewInteraction, NewPledge};
 pub use imports::{
     Counts, ExceptionRecord, ExceptionStatus, ImportStatus, ImportSummary, NewImport,

@@ -18,8 +18,8 @@ use std::io::Cursor;
 
 use calamine::{Data, Dimensions, Ods, Range, Reader, SheetVisible, Xls, Xlsb, Xlsx};
 use sluice_sdk::{
-    Context, Error, Kind, ParamSpec, ParamType, Params, PluginInfo, Source, SourceOutput,
-    distinct_names,
+    Context, Error, Kind, ParamSpec, ParamType, Params, PluginInfo, RowVerdict, Source,
+    SourceOutput, Verdict, distinct_names,
 };
 
 pub use cells::{Cell, format_number};
@@ -441,18 +441,34 @@ fn read_sheet(
     out.set_columns(columns);
 
     for (number, cells) in data {
+        // A row with an error cell is imported with the cell empty, and flagged so the
+        // exceptions report says which value was lost.
+        let mut reasons = Vec::new();
         for (i, cell) in cells.iter().enumerate().take(width) {
             if let Some(e) = &cell.error {
-                errors.push(format!(
-                    "{}{number} ({e})",
-                    column_letters(left as usize + i)
+                let at = format!("{}{number}", column_letters(left as usize + i));
+                let column = out
+                    .columns
+                    .as_ref()
+                    .and_then(|c| c.get(i))
+                    .map_or("", String::as_str);
+                reasons.push(format!(
+                    "{column} (cell {at}) holds the error {e} and was read as empty"
                 ));
+                errors.push(format!("{at} ({e})"));
             }
         }
+        let index = out.rows.len();
         out.rows.push_row(
             *number,
             (0..width).map(|i| cells.get(i).map_or("", |c| c.text.as_str())),
         );
+        if !reasons.is_empty() {
+            out.verdicts.push(RowVerdict {
+                index: u32::try_from(index).unwrap_or(u32::MAX),
+                verdict: Verdict::Flag(reasons),
+            });
+        }
     }
     if !errors.is_empty() {
         let named: Vec<_> = errors.iter().take(MAX_ERROR_CELLS_NAMED).cloned().collect();

@@ -1,5 +1,7 @@
-//! A hostile validator for the host's sandbox tests: on the row numbered `row` it does what
-//! `behaviour` says (`loop`, `alloc`, `recurse`, `panic`); on every other row it says ok.
+//! A hostile validator for the host's sandbox tests: on the row numbered `row` (and, when
+//! `batch` is set, only in the `batch`-th batch it sees) it does what `behaviour` says
+//! (`loop`, `alloc`, `recurse`, `panic`, `trap`, `bad-index`, `open-file`, `connect`); on
+//! every other row it says ok.
 //!
 //! It exists only to prove that a plugin fault ends one file's import with an error naming
 //! the plugin and the rows, and never the process. Never use it in a real pipeline.
@@ -10,13 +12,17 @@ use std::hint::black_box;
 
 use sluice_sdk::{
     Batch, Context, Error, Kind, ParamSpec, ParamType, Params, PluginInfo, RowVerdict, Validator,
-    ValidatorPlan,
+    ValidatorPlan, Verdict,
 };
 
 /// The misbehaviour to stage.
 pub struct Hostile {
     behaviour: String,
     row: u32,
+    /// Misbehave only in this batch (1-based); 0 means in whichever batch holds `row`.
+    batch: u32,
+    /// Batches seen so far.
+    seen: u32,
 }
 
 impl Validator for Hostile {
@@ -30,13 +36,19 @@ impl Validator for Hostile {
                 ParamSpec::required(
                     "behaviour",
                     ParamType::Text,
-                    "loop, alloc, recurse or panic",
+                    "loop, alloc, recurse, panic, trap, bad-index, open-file or connect",
                 ),
                 ParamSpec::optional(
                     "row",
                     ParamType::Integer,
                     "2",
                     "The row number to misbehave on",
+                ),
+                ParamSpec::optional(
+                    "batch",
+                    ParamType::Integer,
+                    "0",
+                    "Misbehave only in this batch (1-based); 0 for any",
                 ),
             ],
         )
@@ -46,11 +58,22 @@ impl Validator for Hostile {
         let behaviour = params.text("behaviour", "")?.to_string();
         let row = u32::try_from(params.integer("row", 2)?)
             .map_err(|_| Error::BadParams("`row` must be a row number".into()))?;
-        Ok((Self { behaviour, row }, ValidatorPlan::default()))
+        let batch = u32::try_from(params.integer("batch", 0)?)
+            .map_err(|_| Error::BadParams("`batch` must be a batch number".into()))?;
+        Ok((
+            Self {
+                behaviour,
+                row,
+                batch,
+                seen: 0,
+            },
+            ValidatorPlan::default(),
+        ))
     }
 
-    fn validate(&mut self, rows: &Batch, _out: &mut Vec<RowVerdict>) -> Result<(), Error> {
-        if !rows.row_numbers().contains(&self.row) {
+    fn validate(&mut self, rows: &Batch, out: &mut Vec<RowVerdict>) -> Result<(), Error> {
+        self.seen += 1;
+        if !rows.row_numbers().contains(&self.row) || (self.batch != 0 && self.batch != self.seen) {
             return Ok(());
         }
         match self.behaviour.as_str() {
@@ -74,9 +97,45 @@ impl Validator for Hostile {
                 Ok(())
             }
             "panic" => panic!("hostile plugin panics on row {}", self.row),
+            "trap" => trap(),
+            "bad-index" => {
+                // A verdict for a row the batch does not have.
+                out.push(RowVerdict {
+                    index: u32::try_from(rows.len()).unwrap_or(u32::MAX) + 7,
+                    verdict: Verdict::Reject(vec!["no such row".into()]),
+                });
+                Ok(())
+            }
+            "open-file" => match std::fs::read("/etc/hostname") {
+                Ok(bytes) => Err(Error::Other(format!(
+                    "sandbox breach: read {} bytes of /etc/hostname",
+                    bytes.len()
+                ))),
+                Err(e) => Err(Error::Other(format!("could not open /etc/hostname: {e}"))),
+            },
+            "connect" => match std::net::TcpStream::connect(("127.0.0.1", 9)) {
+                Ok(_) => Err(Error::Other(
+                    "sandbox breach: connected to 127.0.0.1:9".into(),
+                )),
+                Err(e) => Err(Error::Other(format!(
+                    "could not connect to 127.0.0.1:9: {e}"
+                ))),
+            },
             other => Err(Error::BadParams(format!("unknown behaviour `{other}`"))),
         }
     }
+}
+
+/// A bare WebAssembly trap (`unreachable`), unlike a panic, which first runs the panic hook.
+#[cfg(target_family = "wasm")]
+fn trap() -> Result<(), Error> {
+    core::arch::wasm32::unreachable()
+}
+
+/// Natively there is no trap instruction; the fixture only misbehaves as wasm.
+#[cfg(not(target_family = "wasm"))]
+fn trap() -> Result<(), Error> {
+    Err(Error::Other("trap is only staged in wasm".into()))
 }
 
 #[allow(unconditional_recursion)] // Unbounded recursion is the point.
