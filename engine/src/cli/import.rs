@@ -318,10 +318,7 @@ fn print_file_result(result: &FileResult) {
 /// The row ledger and the most frequent reasons, as every summary prints them.
 fn print_ledger(r: &ImportReport) {
     let c = r.counts;
-    output::line(&format!(
-        "rows {} = results {} + rejected {} + skipped {}; flagged {}",
-        c.rows, c.results, c.rejected, c.skipped, c.flagged
-    ));
+    output::line(&output::ledger(&c));
     if !r.top_reasons.is_empty() {
         output::line("top reasons:");
         for t in &r.top_reasons {

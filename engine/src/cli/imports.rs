@@ -110,14 +110,13 @@ pub(super) fn run(args: &ImportsArgs) -> Result<Exit, Failure> {
                     summary.file_name,
                     summary.pipeline
                 ));
-                output::line(&format!(
-                    "rows {} = results {} + rejected {} + skipped {}; flagged {}",
-                    summary.rows,
-                    summary.results,
-                    summary.rejected,
-                    summary.skipped,
-                    summary.flagged
-                ));
+                output::line(&output::ledger(&store::Counts {
+                    rows: summary.rows,
+                    results: summary.results,
+                    rejected: summary.rejected,
+                    flagged: summary.flagged,
+                    skipped: summary.skipped,
+                }));
                 if let Some(e) = &summary.error {
                     output::line(&format!("error: {e}"));
                 }

@@ -49,6 +49,15 @@ pub(super) fn warning(message: &str) {
     let _ = writeln!(err, "sluice: warning: {message}");
 }
 
+/// The row ledger line every summary prints: `rows = results + rejected + skipped`.
+#[must_use]
+pub(super) fn ledger(c: &crate::store::Counts) -> String {
+    format!(
+        "rows {} = results {} + rejected {} + skipped {}; flagged {}",
+        c.rows, c.results, c.rejected, c.skipped, c.flagged
+    )
+}
+
 /// Formats rows as an aligned table with a header.
 #[must_use]
 pub(super) fn table(header: &[&str], rows: &[Vec<String>]) -> String {
