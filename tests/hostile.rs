@@ -10,6 +10,7 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use common::people::{seed_two_people, six_people, two_new_people};
 use common::{Env, dump, json, stderr};
 
 fn fixture(name: &str) -> String {
@@ -30,64 +31,14 @@ fn pipeline(env: &Env, name: &str, stages: &str) -> PathBuf {
     )
 }
 
-const HEADER: &str = "Interaction Type,Date,Contact Type,First Name,Last Name,Primary Email\n";
-
-/// Two people the store knows before each hostile import.
-fn seed(env: &Env) {
-    let clean = pipeline(
-        env,
-        "clean",
-        "[[transform]]\nplugin = \"mapping\"\n[[validate]]\nplugin = \"interactions\"\n",
-    );
-    let seed = env.write(
-        "seed.csv",
-        &format!(
-            "{HEADER}Call,3/14/2025,individual,Ana,Lima,ana@example.org\n\
-             Email,2025-03-15,individual,Ben,Okafor,ben@example.org\n"
-        ),
-    );
-    let out = env.sluice(&["import", clean.to_str().unwrap(), seed.to_str().unwrap()]);
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-}
-
-/// Six rows; row 5 (the second row of the second batch) is about Ana, whom the store knows.
-fn bad_file(env: &Env) -> String {
-    env.write(
-        "bad.csv",
-        &format!(
-            "{HEADER}Call,3/14/2025,individual,Cara,Diaz,cara@example.org\n\
-             Email,2025-03-15,individual,Dev,Patel,dev@example.org\n\
-             Meeting,2025-03-16,individual,Eve,Moreau,eve@example.org\n\
-             Text,2025-03-17,individual,Ana,Lima,ana@example.org\n\
-             Mail,2025-03-18,individual,Gus,Ortiz,gus@example.org\n\
-             Thank,2025-03-19,individual,Hana,Sato,hana@example.org\n"
-        ),
-    )
-    .display()
-    .to_string()
-}
-
-/// Two new people: no row 5, and nothing for a matcher to score.
-fn next_file(env: &Env) -> String {
-    env.write(
-        "next.csv",
-        &format!(
-            "{HEADER}Call,2025-05-01,individual,Ivy,Nakamura,ivy@example.org\n\
-             Email,2025-05-02,individual,Jon,Berg,jon@example.org\n"
-        ),
-    )
-    .display()
-    .to_string()
-}
-
 /// Imports the bad file alone (it must fail with `prefix`…`says` within 15 s and change no
 /// data), then the bad file and a good one in one process (the good one must import).
 fn fails_cleanly(stages: &str, prefix: &str, says: &str) {
     let env = Env::new();
-    seed(&env);
+    seed_two_people(&env);
     let pipeline = pipeline(&env, "hostile", stages);
     let pipeline = pipeline.to_str().unwrap();
-    let (bad, next) = (bad_file(&env), next_file(&env));
+    let (bad, next) = (six_people(&env), two_new_people(&env));
     let before = dump(&env);
 
     let started = Instant::now();
@@ -140,9 +91,9 @@ fn a_trap_at_row_5_of_batch_2_names_the_plugin_and_the_rows() {
 #[test]
 fn a_trap_staged_for_a_batch_that_never_holds_the_row_never_fires() {
     let env = Env::new();
-    seed(&env);
+    seed_two_people(&env);
     let pipeline = pipeline(&env, "hostile", &hostile_validator("trap", "batch = 3\n"));
-    let out = env.sluice(&["import", pipeline.to_str().unwrap(), &bad_file(&env)]);
+    let out = env.sluice(&["import", pipeline.to_str().unwrap(), &six_people(&env)]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert_eq!(env.count("interactions"), 8);
 }
@@ -238,9 +189,9 @@ fn a_matcher_scoring_above_one_is_refused() {
 #[test]
 fn an_honest_run_of_the_hostile_matcher_matches() {
     let env = Env::new();
-    seed(&env);
+    seed_two_people(&env);
     let pipeline = pipeline(&env, "hostile", &hostile_matcher("none"));
-    let out = env.sluice(&["import", pipeline.to_str().unwrap(), &bad_file(&env)]);
+    let out = env.sluice(&["import", pipeline.to_str().unwrap(), &six_people(&env)]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     // Ana matched her stored contact; the five others are new.
     assert_eq!(env.count("contacts"), 7);
@@ -249,7 +200,7 @@ fn an_honest_run_of_the_hostile_matcher_matches() {
 #[test]
 fn a_plugin_lying_about_its_kind_is_refused_before_any_data_moves() {
     let env = Env::new();
-    seed(&env);
+    seed_two_people(&env);
     let before = dump(&env);
     let liar = fixture("sluice_fixture_liar");
     for (stages, says) in [
@@ -264,7 +215,7 @@ fn a_plugin_lying_about_its_kind_is_refused_before_any_data_moves() {
         ),
     ] {
         let pipeline = pipeline(&env, "liar", &stages);
-        let out = env.sluice(&["import", pipeline.to_str().unwrap(), &bad_file(&env)]);
+        let out = env.sluice(&["import", pipeline.to_str().unwrap(), &six_people(&env)]);
         let err = stderr(&out);
         assert_eq!(out.status.code(), Some(2), "{err}");
         assert!(err.contains("sluice_fixture_liar.wasm"), "{err}");
@@ -272,7 +223,7 @@ fn a_plugin_lying_about_its_kind_is_refused_before_any_data_moves() {
         assert_eq!(dump(&env), before);
     }
     let clean = env.path("clean.toml");
-    let out = env.sluice(&["import", clean.to_str().unwrap(), &next_file(&env)]);
+    let out = env.sluice(&["import", clean.to_str().unwrap(), &two_new_people(&env)]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert_eq!(env.count("contacts"), 4);
 }

@@ -1,6 +1,7 @@
 //! End-to-end tests of column mapping, normalisation and member coding: `sluice map` (table,
-//! `--json`, `--write-config`, exit codes), `sluice template`, and the import of a messy
-//! Windows-1252 export whose stored values are checked exactly.
+//! `--json`, `--write-config`, exit codes), `sluice template` (CSV and `--xlsx`), the import
+//! of a messy Windows-1252 export whose stored values are checked exactly, and address parts
+//! in the store (following the address, undone, never without one).
 
 #![allow(clippy::unwrap_used)] // Tests: a failed step is a failed test.
 
@@ -405,4 +406,248 @@ fn the_member_code_comes_from_the_file_name_or_fails_clearly() {
         env.query("SELECT member_code FROM interactions ORDER BY id"),
         vec![vec!["Spring Gala".to_string()], vec!["Fall".to_string()]]
     );
+}
+
+/// The address columns of a contact, by id.
+const ADDRESSES: &str = "SELECT id, address, address_line1, address_line2, city, state, zip \
+                         FROM contacts ORDER BY id";
+
+fn rows(rows: &[&[&str]]) -> Vec<Vec<String>> {
+    rows.iter()
+        .map(|r| r.iter().map(|c| (*c).to_string()).collect())
+        .collect()
+}
+
+#[test]
+fn address_parts_are_stored_follow_the_address_and_undo() {
+    let env = Env::new();
+    let pipeline = env
+        .write(
+            "p.toml",
+            &format!("{PIPELINE}[match]\nplugin = \"contacts\"\n[match.append]\n\"Primary Address\" = \"replace\"\n"),
+        )
+        .display()
+        .to_string();
+    let import = |file: &str, text: &str| {
+        let path = env.write(file, text).display().to_string();
+        let db = env.db().display().to_string();
+        let out = env.sluice(&["import", &pipeline, &path, "--db", &db]);
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    };
+    // A one-line address: no parts are invented.
+    import(
+        "one-line.csv",
+        "Interaction Type,Date,Contact Type,First Name,Last Name,Primary Email,Primary Address\n\
+         Call,2025-03-01,individual,Maria,Gonzalez,maria@example.org,\"12 Main St, Springfield, IL 62701\"\n",
+    );
+    let before = env.query(ADDRESSES);
+    assert_eq!(
+        before,
+        rows(&[&["1", "12 Main St, Springfield, IL 62701", "", "", "", "", ""]])
+    );
+
+    // Split columns: Maria's parts fill in (they join to her address); James is new.
+    const SPLIT: &str =
+        "Type,Date,Contact Type,First Name,Last Name,Email,Street,Apt,City,ST,Zip Code\n";
+    import(
+        "split.csv",
+        &format!(
+            "{SPLIT}Meeting,2025-03-02,individual,Maria,Gonzalez,maria@example.org,12  Main St,,Springfield,IL,62701\n\
+             Call,2025-03-03,individual,James,Carter,jcarter@example.com,48 Oak Ave,Suite 2,Columbus,OH,43004\n"
+        ),
+    );
+    let split = rows(&[
+        &[
+            "1",
+            "12 Main St, Springfield, IL 62701",
+            "12 Main St",
+            "",
+            "Springfield",
+            "IL",
+            "62701",
+        ],
+        &[
+            "2",
+            "48 Oak Ave, Suite 2, Columbus, OH 43004",
+            "48 Oak Ave",
+            "Suite 2",
+            "Columbus",
+            "OH",
+            "43004",
+        ],
+    ]);
+    assert_eq!(env.query(ADDRESSES), split);
+    assert_eq!(
+        env.query(
+            "SELECT row_id, action, field, old_value, new_value FROM changes \
+             WHERE import_id = 2 AND action != 'create' ORDER BY id"
+        ),
+        rows(&[
+            &["1", "fill", "address_line1", "", "12 Main St"],
+            &["1", "fill", "city", "", "Springfield"],
+            &["1", "fill", "state", "", "IL"],
+            &["1", "fill", "zip", "", "62701"],
+        ])
+    );
+
+    // Maria moves: under `replace` the address and its parts change together.
+    import(
+        "moved.csv",
+        &format!(
+            "{SPLIT}Thank,2025-03-04,individual,Maria,Gonzalez,maria@example.org,9 Elm St,,Peoria,IL,61602\n"
+        ),
+    );
+    assert_eq!(
+        env.query(ADDRESSES)[0],
+        rows(&[&[
+            "1",
+            "9 Elm St, Peoria, IL 61602",
+            "9 Elm St",
+            "",
+            "Peoria",
+            "IL",
+            "61602"
+        ]])[0]
+    );
+
+    let db = env.db().display().to_string();
+    for (id, expected) in [("3", &split), ("2", &before)] {
+        let out = env.sluice(&["undo", id, "--db", &db]);
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        assert_eq!(&env.query(ADDRESSES), expected, "after undoing import {id}");
+    }
+}
+
+#[test]
+fn the_store_refuses_address_parts_without_an_address() {
+    // Without the mapping transform nothing joins the parts: the host guard rejects the row.
+    let env = Env::new();
+    let pipeline = env
+        .write(
+            "raw.toml",
+            "[pipeline]\nname = \"raw\"\n[source]\nplugin = \"csv\"\n",
+        )
+        .display()
+        .to_string();
+    let file = env
+        .write(
+            "raw.csv",
+            "Interaction Type,Date,Contact Type,First Name,Last Name,Primary Email,Primary Address,City\n\
+             Call,2025-03-01T15:00:00Z,individual,Ann,Lee,ann@example.org,,Boston\n\
+             Call,2025-03-01T16:00:00Z,individual,Bo,Kim,bo@example.org,\"1 Plaza, Boston, MA\",Boston\n",
+        )
+        .display()
+        .to_string();
+    let db = env.db().display().to_string();
+    let out = env.sluice(&["import", &pipeline, &file, "--db", &db]);
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    assert_eq!(
+        env.query("SELECT row_number, status, reasons_json FROM import_exceptions"),
+        rows(&[&[
+            "2",
+            "rejected",
+            r#"["cannot store City \"Boston\" without a Primary Address: the address parts are kept only beside the whole address (the `mapping` transform joins them)"]"#
+        ]])
+    );
+    assert_eq!(
+        env.query("SELECT first_name, address, city FROM contacts"),
+        rows(&[&["Bo", "1 Plaza, Boston, MA", "Boston"]])
+    );
+}
+
+#[test]
+fn the_xlsx_template_imports_through_the_excel_source() {
+    let env = Env::new();
+    let out = env.sluice(&["template", "interactions", "--xlsx", "-o", "template.xlsx"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let bytes = std::fs::read(env.path("template.xlsx")).unwrap();
+    assert!(bytes.starts_with(b"PK\x03\x04"), "not a zip file");
+    // To a pipe without -o: the same workbook.
+    let out = env.sluice(&["template", "interactions", "--xlsx"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(out.stdout.starts_with(b"PK\x03\x04"));
+
+    // The example pipeline picks the excel source by extension and stores both rows exactly
+    // as from the CSV template: the date cells read in the pipeline's time zone.
+    let pipeline = repo()
+        .join("configs/interactions.toml")
+        .display()
+        .to_string();
+    let db = env.db().display().to_string();
+    let out = env.sluice(&["import", &pipeline, "template.xlsx", "--db", &db]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(
+        env.query(
+            "SELECT i.kind, i.occurred_at, i.member_code, i.call_result, i.notes, c.contact_type, \
+             c.first_name, c.last_name, c.suffix, c.address, c.email, c.phone, c.employer, \
+             c.occupation FROM interactions i JOIN contacts c ON c.id = i.contact_id ORDER BY i.id"
+        ),
+        rows(&[
+            &[
+                "Call",
+                "2025-03-14T14:30:00Z",
+                "2024 Cycle",
+                "spoke",
+                "Interested in volunteering",
+                "individual",
+                "Maria",
+                "Gonzalez",
+                "",
+                "12 Main St, Springfield, IL 62701",
+                "maria.gonzalez@example.org",
+                "+12175550143",
+                "Springfield Schools",
+                "Teacher",
+            ],
+            &[
+                "Meeting",
+                "2025-03-20T04:00:00Z",
+                "2024 Cycle",
+                "pledge",
+                "Pledged at the spring breakfast",
+                "individual",
+                "James",
+                "Carter",
+                "Jr.",
+                "48 Oak Ave, Columbus, OH 43004",
+                "jcarter@example.com",
+                "+16145550199",
+                "Carter Hardware",
+                "Owner",
+            ],
+        ])
+    );
+    assert_eq!(
+        env.query("SELECT amount_cents, commitment, expected_date, source_code FROM pledges"),
+        rows(&[&["125000", "Monthly", "2025-04-30", "SPRING25"]])
+    );
+}
+
+#[test]
+fn the_xlsx_template_is_not_written_to_a_terminal() {
+    use rustix::pty::{OpenptFlags, grantpt, openpt, ptsname, unlockpt};
+    use std::process::Stdio;
+    let env = Env::new();
+    let master = openpt(OpenptFlags::RDWR | OpenptFlags::NOCTTY).unwrap();
+    grantpt(&master).unwrap();
+    unlockpt(&master).unwrap();
+    let name = ptsname(&master, Vec::new()).unwrap();
+    let terminal = std::fs::OpenOptions::new()
+        .write(true)
+        .open(name.to_str().unwrap())
+        .unwrap();
+    let out = env
+        .command(&["template", "interactions", "--xlsx"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::from(terminal))
+        .stderr(Stdio::piped())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert_eq!(
+        stderr(&out),
+        "sluice: refusing to write a binary workbook to the terminal\n  fix: name a file with -o \
+         FILE.xlsx, or redirect stdout to a file or a pipe\n"
+    );
+    drop(master);
 }

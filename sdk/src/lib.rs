@@ -172,6 +172,72 @@ pub trait Matcher: Sized + 'static {
     fn keys(&mut self, record: Contact<'_>, out: &mut Vec<String>);
     /// How well `record` matches `candidate`; `None` when they certainly differ.
     fn score(&mut self, record: Contact<'_>, candidate: Contact<'_>) -> Option<Score>;
+    /// [`Matcher::score`]'s score alone. Every candidate is weighed, and only the best of a
+    /// record is then scored with reasons (the host records no other candidate's reasons),
+    /// so a matcher whose reasons cost more than its arithmetic overrides this with a
+    /// version that writes none. It must give exactly the score `score` gives.
+    fn weigh(&mut self, record: Contact<'_>, candidate: Contact<'_>) -> Option<f64> {
+        self.score(record, candidate).map(|s| s.score)
+    }
+    /// [`Matcher::weigh`] of `record` against each of `candidates`, in order, into `out`
+    /// (emptied first): a matcher that prepares a record before comparing it overrides this
+    /// to prepare it once for all its candidates.
+    fn weigh_all(
+        &mut self,
+        record: Contact<'_>,
+        candidates: &[Contact<'_>],
+        out: &mut Vec<Option<f64>>,
+    ) {
+        out.clear();
+        for &candidate in candidates {
+            let weight = self.weigh(record, candidate);
+            out.push(weight);
+        }
+    }
+}
+
+/// Candidates taken per blocking key: a key shared by thousands of contacts (a common
+/// surname) would make scoring quadratic; the ones beyond the cap are not compared.
+pub const CANDIDATES_PER_KEY: usize = 50;
+
+/// Most candidates one record is compared with (see [`rank`]).
+pub const MAX_CANDIDATES: usize = 16;
+
+/// The ids found under a record's keys (one posting list per key, each at most
+/// [`CANDIDATES_PER_KEY`] long), best first, at most [`MAX_CANDIDATES`]: how the host picks
+/// the candidates a record is scored against, and how the testing harness does.
+///
+/// A key shared by few contacts (an email) is strong evidence and one shared by many (a
+/// common surname and initial) weak, so an id earns `1 / len` for every list it is on. The
+/// same person usually shares several keys, or one rare key; contacts found only under a
+/// crowded name key are the ones dropped, and they could not match on a name alone anyway.
+/// Scoring stays bounded per record, whatever the names in the file. Ties go to the lower id.
+#[must_use]
+pub fn rank<T: Copy + Ord + std::hash::Hash>(postings: &[&[T]]) -> Vec<T> {
+    let mut weight: std::collections::HashMap<T, f64> = std::collections::HashMap::new();
+    for list in postings {
+        #[allow(clippy::cast_precision_loss)] // Lists hold at most CANDIDATES_PER_KEY + 1 ids.
+        let w = 1.0 / list.len().max(1) as f64;
+        for &id in *list {
+            *weight.entry(id).or_insert(0.0) += w;
+        }
+    }
+    let mut ranked: Vec<(T, f64)> = weight.into_iter().collect();
+    ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+    ranked
+        .into_iter()
+        .take(MAX_CANDIDATES)
+        .map(|(id, _)| id)
+        .collect()
+}
+
+/// Whether two contact types may be one contact: equal, or one of them unknown. An
+/// organization never matches an individual, whatever a matcher scores: the host drops
+/// such scores, and [`matcher_scores`] does not weigh them.
+#[must_use]
+pub fn types_agree(a: &str, b: &str) -> bool {
+    let (a, b) = (a.trim(), b.trim());
+    a.is_empty() || b.is_empty() || a.eq_ignore_ascii_case(b)
 }
 
 /// A score for candidate `contact` of record `index`.
@@ -202,7 +268,10 @@ pub fn matcher_keys<M: Matcher>(matcher: &mut M, records: &Batch) -> (Vec<u32>, 
     (ends, packed)
 }
 
-/// Runs [`Matcher::score`] over each record's candidates.
+/// Runs [`Matcher::weigh`] over each record's candidates, then [`Matcher::score`] on the
+/// best of each record (highest score, then lowest id, as the host ranks them) for its
+/// reasons: the other candidates' scores come without reasons. Candidates whose contact
+/// type disagrees with the record's (see [`types_agree`]) are not weighed.
 #[doc(hidden)]
 pub fn matcher_scores<M: Matcher>(
     matcher: &mut M,
@@ -218,18 +287,52 @@ pub fn matcher_scores<M: Matcher>(
     }
     let mut scores = Vec::new();
     let mut start = 0usize;
+    let (mut agreeing, mut rows, mut weights) = (Vec::new(), Vec::new(), Vec::new());
     for (record, &end) in records.iter().zip(ends) {
         let end = (end as usize).min(ids.len());
+        let index = u32::try_from(record.index()).unwrap_or(u32::MAX);
+        agreeing.clear();
+        rows.clear();
         for c in start..end {
-            if let Some(score) = matcher.score(Contact(record), Contact(contacts.row(c))) {
-                let contact = ids.get(c).copied().unwrap_or_default();
-                let index = u32::try_from(record.index()).unwrap_or(u32::MAX);
-                scores.push(IndexedScore {
-                    index,
-                    contact,
-                    score,
-                });
+            let candidate = contacts.row(c);
+            if types_agree(
+                record.get(ContactField::ContactType as usize),
+                candidate.get(ContactField::ContactType as usize),
+            ) {
+                agreeing.push(c);
+                rows.push(Contact(candidate));
             }
+        }
+        matcher.weigh_all(Contact(record), &rows, &mut weights);
+        // (position in `scores`, candidate row) of the best so far.
+        let mut best: Option<(usize, usize)> = None;
+        for (&c, &weight) in agreeing.iter().zip(&weights) {
+            let Some(score) = weight else {
+                continue;
+            };
+            let contact = ids.get(c).copied().unwrap_or_default();
+            let better = best.is_none_or(|(at, _)| {
+                scores.get(at).is_none_or(|b: &IndexedScore| {
+                    score > b.score.score || score == b.score.score && contact < b.contact
+                })
+            });
+            if better {
+                best = Some((scores.len(), c));
+            }
+            scores.push(IndexedScore {
+                index,
+                contact,
+                score: Score {
+                    score,
+                    reasons: Vec::new(),
+                },
+            });
+        }
+        if let Some((at, c)) = best
+            && let Some(full) = matcher.score(Contact(record), Contact(contacts.row(c)))
+            && let Some(slot) = scores.get_mut(at)
+        {
+            slot.score = full;
         }
         start = end.max(start);
     }
@@ -283,4 +386,62 @@ pub fn distinct_names(raw: &[String], warnings: &mut Vec<String>) -> Vec<String>
         names.push(chosen);
     }
     names
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Scores a candidate by how many of its cells equal the record's.
+    struct Same;
+
+    impl Matcher for Same {
+        fn describe() -> PluginInfo {
+            PluginInfo::new("same", "0", Kind::Matcher, "test", vec![])
+        }
+        fn prepare(_: &[String], _: &Params, _: &Context) -> Result<(Self, Vec<String>), Error> {
+            Ok((Self, Vec::new()))
+        }
+        fn keys(&mut self, _: Contact<'_>, _: &mut Vec<String>) {}
+        fn score(&mut self, record: Contact<'_>, candidate: Contact<'_>) -> Option<Score> {
+            let same = record
+                .0
+                .cells()
+                .zip(candidate.0.cells())
+                .filter(|(a, b)| a == b);
+            let n = same.count();
+            #[allow(clippy::cast_precision_loss)]
+            let score = n as f64 / 9.0;
+            Some(Score {
+                score,
+                reasons: vec![format!("{n} same")],
+            })
+        }
+    }
+
+    #[test]
+    fn only_the_best_candidate_of_a_record_is_explained() {
+        let mut records = Batch::new(9);
+        records.push_row(1, ["individual", "Ann", "Lee"]);
+        let mut contacts = Batch::new(9);
+        contacts.push_row(0, ["individual", "Ann"]);
+        contacts.push_row(0, ["organization", "Ann", "Lee"]);
+        contacts.push_row(0, ["", "Ann", "Lee"]);
+        contacts.push_row(0, ["individual", "Bo"]);
+        let scores = matcher_scores(&mut Same, &records, &[4], &[7, 9, 5, 8], &contacts).unwrap();
+        let got: Vec<(i64, f64, Vec<String>)> = scores
+            .into_iter()
+            .map(|s| (s.contact, s.score.score, s.score.reasons))
+            .collect();
+        // The organization is not weighed; of the two best (8 of 9 cells), the lower id has
+        // the reasons, and the others only their scores.
+        assert_eq!(
+            got,
+            vec![
+                (7, 8.0 / 9.0, vec![]),
+                (5, 8.0 / 9.0, vec!["8 same".to_string()]),
+                (8, 7.0 / 9.0, vec![]),
+            ]
+        );
+    }
 }

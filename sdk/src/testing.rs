@@ -541,11 +541,15 @@ pub fn run_matcher<T: Matcher>(case: &Case) -> Result<Outcome, String> {
     let (ids, contacts) = case.contact_batch()?;
     let records = case.record_batch();
     let (contact_ends, contact_keys) = crate::matcher_keys(&mut plugin, &contacts);
+    // As the host indexes: the first contacts of each key, one more marking it capped.
     let mut index: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
     let mut start = 0usize;
     for (c, &end) in contact_ends.iter().enumerate() {
         for k in start..end as usize {
-            index.entry(contact_keys.get(k)).or_default().push(c);
+            let ids = index.entry(contact_keys.get(k)).or_default();
+            if ids.len() <= crate::CANDIDATES_PER_KEY && !ids.contains(&c) {
+                ids.push(c);
+            }
         }
         start = end as usize;
     }
@@ -555,12 +559,12 @@ pub fn run_matcher<T: Matcher>(case: &Case) -> Result<Outcome, String> {
     let mut cand = Batch::new(CONTACT_FIELDS.len());
     let mut start = 0usize;
     for &end in &record_ends {
-        let mut found: Vec<usize> = (start..end as usize)
-            .flat_map(|k| index.get(record_keys.get(k)).cloned().unwrap_or_default())
+        // As the host picks them: ranked by how rare the shared keys are, capped.
+        let postings: Vec<&[usize]> = (start..end as usize)
+            .filter_map(|k| index.get(record_keys.get(k)))
+            .map(|ids| ids.get(..crate::CANDIDATES_PER_KEY).unwrap_or(ids))
             .collect();
-        found.sort_unstable();
-        found.dedup();
-        for c in found {
+        for c in crate::rank(&postings) {
             cand_ids.push(ids.get(c).copied().unwrap_or_default());
             cand.push_row(0, contacts.row(c).cells());
         }

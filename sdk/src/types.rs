@@ -474,6 +474,12 @@ pub const TEMPLATE_FIELDS: [&str; 18] = [
     "Notes",
 ];
 
+/// The parts Primary Address may come in, in the order they are joined: the `mapping` plugin
+/// outputs them as columns of these names beside Primary Address, and the host stores them
+/// with the contact. They are not matching fields: matchers see the joined address.
+pub const ADDRESS_PART_FIELDS: [&str; 5] =
+    ["Address Line 1", "Address Line 2", "City", "State", "Zip"];
+
 /// The contact fields, in the column order of matcher records and candidates.
 pub const CONTACT_FIELDS: [&str; 9] = [
     "Contact Type",

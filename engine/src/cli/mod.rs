@@ -109,8 +109,18 @@ impl Failure {
     }
 }
 
+/// What to do about [`crate::plugin::Error::Environment`]: the machine, not the plugin, failed.
+const ENVIRONMENT_FIX: &str = "the plugin is not at fault: free memory or disk space, or raise this process's limits (`ulimit -v`, `ulimit -f`), then run the same command again";
+
 impl From<config::Error> for Failure {
     fn from(e: config::Error) -> Self {
+        if let config::Error::Plugin {
+            source: crate::plugin::Error::Environment { .. },
+            ..
+        } = &e
+        {
+            return Failure::new(Exit::Failed, e).fix(ENVIRONMENT_FIX);
+        }
         let fix = match &e {
             config::Error::Read { .. } => "check the path of the pipeline file",
             config::Error::Invalid { .. } => {
@@ -149,6 +159,9 @@ impl From<store::Error> for Failure {
             store::Error::NoSuchImport { .. } => {
                 Failure::new(Exit::Usage, e).fix("`sluice imports` lists the imports")
             }
+            e if e.is_read_only() => Failure::with_causes(Exit::Failed, &e).fix(
+                "this process may not write the store: make the store file, the -wal and -shm files beside it and its folder writable for this user, then run the same command again",
+            ),
             store::Error::Write { .. } => Failure::with_causes(Exit::Failed, &e).fix(
                 "nothing of this import was kept; check the free disk space and that the store may be written, then run the same command again",
             ),
@@ -164,6 +177,9 @@ impl From<pipeline::Error> for Failure {
             e if e.is_bad_input() => Failure::new(Exit::Failed, e).fix("fix or re-export the file and import it again"),
             e @ pipeline::Error::Interrupted { .. } => Failure::new(Exit::Failed, e)
                 .fix("run the same command again to import the file"),
+            e @ pipeline::Error::Plugin(crate::plugin::Error::Environment { .. }) => {
+                Failure::new(Exit::Failed, e).fix(ENVIRONMENT_FIX)
+            }
             e @ pipeline::Error::Plugin(_) => {
                 Failure::new(Exit::Failed, e).fix("nothing was imported; fix the plugin or its parameters, or report the plugin fault")
             }

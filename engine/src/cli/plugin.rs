@@ -38,6 +38,9 @@ pub(super) enum PluginCommand {
 pub(super) fn inspect(name: &str, json: bool) -> Result<Exit, Failure> {
     let mut host = host()?;
     let plugin: LoadedPlugin = host.load(name, Path::new("")).map_err(|e| {
+        if let plugin::Error::Environment { .. } = e {
+            return Failure::new(Exit::Failed, e).fix(super::ENVIRONMENT_FIX);
+        }
         let fix = match &e {
             plugin::Error::UnknownBuiltin { .. } | plugin::Error::Read { .. } => {
                 "give the path to a .wasm file or a built-in plugin name"

@@ -106,6 +106,34 @@ pub enum OnRejected {
     },
 }
 
+/// `[pipeline] on_plugin_error`: what an import does when a transform, validator or matcher
+/// fails on a batch (a trap, the call deadline, the memory limit, an invalid result or an
+/// error it returns). A source's failure always ends the import: its rows are unknown.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum OnPluginError {
+    /// The file fails and nothing of it is imported (the default).
+    #[default]
+    Abort,
+    /// Every row of the failed batch is rejected with the failure as its reason; the import
+    /// goes on with the next batch on fresh plugin instances.
+    SkipBatch,
+    /// The failed batch is run again in halves on fresh instances until the rows that fail
+    /// alone are found; they are rejected, every other row is imported.
+    Bisect,
+}
+
+impl OnPluginError {
+    /// The setting as written in TOML.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OnPluginError::Abort => "abort",
+            OnPluginError::SkipBatch => "skip-batch",
+            OnPluginError::Bisect => "bisect",
+        }
+    }
+}
+
 /// The `[match]` section: the matcher and the host's decision thresholds.
 #[derive(Clone, Debug)]
 pub struct MatchSpec {
@@ -164,6 +192,8 @@ pub struct PipelineSpec {
     pub batch_size: usize,
     /// What to do when rows are rejected.
     pub on_rejected: OnRejected,
+    /// What to do when a plugin after the source fails on a batch.
+    pub on_plugin_error: OnPluginError,
     /// Sandbox limits of every plugin instance.
     pub limits: Limits,
     /// The source stage; with `plugin = "auto"`, the CSV one (the first of `auto_sources`).
@@ -213,6 +243,7 @@ struct RawMeta {
     plugin_memory_mb: Option<Spanned<i64>>,
     on_rejected: Option<Spanned<String>>,
     max_rejected: Option<Spanned<toml::Value>>,
+    on_plugin_error: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -321,6 +352,22 @@ impl PipelineSpec {
             raw.pipeline.max_rejected.as_ref(),
             &invalid,
         )?;
+        let on_plugin_error = match raw.pipeline.on_plugin_error.as_ref() {
+            None => OnPluginError::Abort,
+            Some(v) => match v.get_ref().as_str() {
+                "abort" => OnPluginError::Abort,
+                "skip-batch" => OnPluginError::SkipBatch,
+                "bisect" => OnPluginError::Bisect,
+                other => {
+                    return Err(invalid(
+                        v.span().start,
+                        format!(
+                            "`on_plugin_error` {other:?} is not one of \"abort\", \"skip-batch\" or \"bisect\""
+                        ),
+                    ));
+                }
+            },
+        };
 
         let stage = |section: String, raw: RawStage| StageSpec {
             section,
@@ -401,6 +448,7 @@ impl PipelineSpec {
             member_code: raw.pipeline.member_code,
             batch_size: usize::try_from(batch_size).unwrap_or(512),
             on_rejected,
+            on_plugin_error,
             limits: Limits {
                 call_timeout: Duration::from_millis(timeout_ms),
                 memory: usize::try_from(memory_mb << 20).unwrap_or(usize::MAX),
@@ -847,6 +895,31 @@ mod tests {
             let err = with(keys).unwrap_err().to_string();
             assert!(err.starts_with(says), "{keys}: {err}");
         }
+    }
+
+    #[test]
+    fn on_plugin_error_modes() {
+        let with = |keys: &str| {
+            parse(&format!(
+                "[pipeline]\nname = \"x\"\n{keys}\n[source]\nplugin = \"csv\"\n"
+            ))
+        };
+        assert_eq!(with("").unwrap().on_plugin_error, OnPluginError::Abort);
+        for mode in [
+            OnPluginError::Abort,
+            OnPluginError::SkipBatch,
+            OnPluginError::Bisect,
+        ] {
+            let keys = format!("on_plugin_error = {:?}", mode.as_str());
+            assert_eq!(with(&keys).unwrap().on_plugin_error, mode);
+        }
+        let err = with("on_plugin_error = \"retry\"").unwrap_err().to_string();
+        assert!(
+            err.starts_with(
+                "p.toml:3: `on_plugin_error` \"retry\" is not one of \"abort\", \"skip-batch\" or \"bisect\""
+            ),
+            "{err}"
+        );
     }
 
     #[test]

@@ -7,41 +7,91 @@
 
 use std::collections::HashMap;
 
-/// Candidates taken per blocking key: a key shared by thousands of contacts (a common
-/// surname) would make scoring quadratic; the ones beyond the cap are not compared.
-pub const CANDIDATES_PER_KEY: usize = 50;
-
-/// Most candidates one record is compared with (see [`rank`]).
-pub const MAX_CANDIDATES: usize = 16;
+/// The per-key cap and the per-record cap on candidates: one definition, in the SDK, shared
+/// with its testing harness.
+pub use sluice_sdk::{CANDIDATES_PER_KEY, MAX_CANDIDATES};
 
 /// Two contacts both scoring at least `auto_accept` and within this of each other make the
 /// match ambiguous: the row is rejected rather than attached to one of them at random.
 pub const AMBIGUITY_MARGIN: f64 = 0.05;
 
-/// Every known contact's blocking keys and fields.
+/// Every known contact's blocking keys and fields, kept compact: an import against a store
+/// of a million contacts holds all of them for its whole run.
 #[derive(Default)]
 pub(super) struct ContactIndex {
     /// Contacts by the 64-bit hash of a key, not the key: a store of a million contacts has
     /// millions of keys, and a hash collision only adds a candidate, which the matcher scores.
-    by_key: HashMap<u64, Vec<i64>>,
-    fields: HashMap<i64, [String; 9]>,
+    /// Keys of one contact (an email, a phone: most keys) map to it directly, without the
+    /// list a shared key needs; a key is in `single` or in `many`, never both.
+    single: HashMap<u64, i64>,
+    many: HashMap<u64, Vec<i64>>,
+    fields: HashMap<i64, Packed9>,
     /// A contact's fields with one of its further emails or phones in place of the primary
     /// one: scored as well, so a further value counts as evidence.
-    variants: HashMap<i64, Vec<[String; 9]>>,
+    variants: HashMap<i64, Vec<Packed9>>,
     /// How many lookups hit the per-key cap.
     pub capped_lookups: u64,
 }
 
+/// A contact's nine fields in one allocation: the text of all of them and where each ends.
+#[derive(Clone, PartialEq, Eq)]
+pub(super) struct Packed9 {
+    text: Box<str>,
+    ends: [u32; 9],
+}
+
+impl Packed9 {
+    fn new<S: AsRef<str>>(fields: &[S; 9]) -> Self {
+        let mut text = String::with_capacity(fields.iter().map(|f| f.as_ref().len()).sum());
+        let mut ends = [0u32; 9];
+        for (end, field) in ends.iter_mut().zip(fields) {
+            text.push_str(field.as_ref());
+            // A field beyond 4 GiB cannot come through a batch; saturating keeps `get` safe.
+            *end = u32::try_from(text.len()).unwrap_or(u32::MAX);
+        }
+        Self {
+            text: text.into_boxed_str(),
+            ends,
+        }
+    }
+
+    /// Field `i` (in `CONTACT_FIELDS` order), `""` when out of range.
+    pub(super) fn get(&self, i: usize) -> &str {
+        let start = i
+            .checked_sub(1)
+            .and_then(|p| self.ends.get(p))
+            .map_or(0, |&e| e as usize);
+        let end = self.ends.get(i).map_or(start, |&e| e as usize);
+        self.text.get(start..end).unwrap_or("")
+    }
+
+    /// The fields in order.
+    pub(super) fn iter(&self) -> impl Iterator<Item = &str> {
+        (0..9).map(|i| self.get(i))
+    }
+
+    /// The fields as owned strings.
+    pub(super) fn owned(&self) -> [String; 9] {
+        std::array::from_fn(|i| self.get(i).to_string())
+    }
+}
+
 impl ContactIndex {
     /// Records a contact under its keys (again, after its fields changed).
-    pub(super) fn insert(&mut self, id: i64, fields: [String; 9], keys: &[String]) {
+    pub(super) fn insert<S: AsRef<str>>(&mut self, id: i64, fields: &[S; 9], keys: &[String]) {
         self.index_keys(id, keys);
-        self.fields.insert(id, fields);
+        self.fields.insert(id, Packed9::new(fields));
     }
 
     /// Records a variant of contact `id` (its fields with a further email or phone) and
     /// the variant's keys.
-    pub(super) fn add_variant(&mut self, id: i64, variant: [String; 9], keys: &[String]) {
+    pub(super) fn add_variant<S: AsRef<str>>(
+        &mut self,
+        id: i64,
+        variant: &[S; 9],
+        keys: &[String],
+    ) {
+        let variant = Packed9::new(variant);
         let list = self.variants.entry(id).or_default();
         if !list.contains(&variant) {
             list.push(variant);
@@ -51,23 +101,45 @@ impl ContactIndex {
 
     fn index_keys(&mut self, id: i64, keys: &[String]) {
         for key in keys {
-            let ids = self.by_key.entry(key_hash(key)).or_default();
-            // Only the first ids of a key are ever candidates; one more marks it capped.
-            // Bounding the list keeps indexing a large store linear.
-            if ids.len() <= CANDIDATES_PER_KEY && !ids.contains(&id) {
-                ids.push(id);
+            let hash = key_hash(key);
+            if let Some(ids) = self.many.get_mut(&hash) {
+                // Only the first ids of a key are ever candidates; one more marks it
+                // capped. Bounding the list keeps indexing a large store linear.
+                if ids.len() <= CANDIDATES_PER_KEY && !ids.contains(&id) {
+                    ids.push(id);
+                }
+                continue;
+            }
+            match self.single.entry(hash) {
+                std::collections::hash_map::Entry::Vacant(v) => {
+                    v.insert(id);
+                }
+                std::collections::hash_map::Entry::Occupied(o) if *o.get() == id => {}
+                std::collections::hash_map::Entry::Occupied(o) => {
+                    let first = o.remove();
+                    self.many.insert(hash, vec![first, id]);
+                }
             }
         }
     }
 
+    /// Makes room for `contacts` more contacts, so that loading a large store does not
+    /// hold a table and its doubled copy at once while growing.
+    pub(super) fn reserve(&mut self, contacts: usize) {
+        // Most contacts have an email and a phone and an address key of their own; name
+        // keys are shared.
+        self.single.reserve(contacts.saturating_mul(3));
+        self.fields.reserve(contacts);
+    }
+
     /// The variants of contact `id` (see [`ContactIndex::add_variant`]).
-    pub(super) fn variants(&self, id: i64) -> &[[String; 9]] {
+    pub(super) fn variants(&self, id: i64) -> &[Packed9] {
         self.variants.get(&id).map_or(&[], Vec::as_slice)
     }
 
     /// The fields of contact `id`.
     #[must_use]
-    pub(super) fn fields(&self, id: i64) -> Option<&[String; 9]> {
+    pub(super) fn fields(&self, id: i64) -> Option<&Packed9> {
         self.fields.get(&id)
     }
 
@@ -76,7 +148,12 @@ impl ContactIndex {
     pub(super) fn candidates(&mut self, keys: &[String]) -> Vec<i64> {
         let mut postings: Vec<&[i64]> = Vec::with_capacity(keys.len());
         for key in keys {
-            if let Some(ids) = self.by_key.get(&key_hash(key)) {
+            let hash = key_hash(key);
+            let found = match self.many.get(&hash) {
+                Some(ids) => Some(ids.as_slice()),
+                None => self.single.get(&hash).map(std::slice::from_ref),
+            };
+            if let Some(ids) = found {
                 if ids.len() > CANDIDATES_PER_KEY {
                     self.capped_lookups += 1;
                 }
@@ -87,31 +164,9 @@ impl ContactIndex {
     }
 }
 
-/// The ids found under a record's keys (one posting list per key), best first, at most
-/// [`MAX_CANDIDATES`].
-///
-/// A key shared by few contacts (an email) is strong evidence and one shared by many (a
-/// common surname and initial) weak, so an id earns `1 / len` for every list it is on. The
-/// same person usually shares several keys, or one rare key; contacts found only under a
-/// crowded name key are the ones dropped, and they could not match on a name alone anyway.
-/// Scoring stays bounded per record, whatever the names in the file.
-pub(super) fn rank<T: Copy + Ord + std::hash::Hash>(postings: &[&[T]]) -> Vec<T> {
-    let mut weight: HashMap<T, f64> = HashMap::new();
-    for list in postings {
-        #[allow(clippy::cast_precision_loss)] // Lists hold at most CANDIDATES_PER_KEY + 1 ids.
-        let w = 1.0 / list.len().max(1) as f64;
-        for &id in *list {
-            *weight.entry(id).or_insert(0.0) += w;
-        }
-    }
-    let mut ranked: Vec<(T, f64)> = weight.into_iter().collect();
-    ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-    ranked
-        .into_iter()
-        .take(MAX_CANDIDATES)
-        .map(|(id, _)| id)
-        .collect()
-}
+/// The ids found under a record's keys, best first: the SDK's ranking, so that a matcher's
+/// native tests see the candidates the host would hand it.
+pub(super) use sluice_sdk::rank;
 
 /// The hash a key is indexed by: SipHash with fixed keys, so it is the same in every run.
 fn key_hash(key: &str) -> u64 {
@@ -227,13 +282,9 @@ pub(super) fn explain(scores: &[(i64, f64, Vec<String>)]) -> Explanation {
     }
 }
 
-/// Whether two contact types may be one contact: equal, or one of them unknown. An
-/// organization never matches an individual, whatever a matcher scores.
-#[must_use]
-pub(super) fn types_agree(a: &str, b: &str) -> bool {
-    let (a, b) = (a.trim(), b.trim());
-    a.is_empty() || b.is_empty() || a.eq_ignore_ascii_case(b)
-}
+/// Whether two contact types may be one contact: one rule for the host and the SDK, which
+/// leaves disagreeing candidates unscored.
+pub(super) use sluice_sdk::types_agree;
 
 /// The reason given for an ambiguous row.
 #[must_use]
@@ -315,15 +366,43 @@ mod tests {
     fn candidates_are_capped_per_key() {
         let mut index = ContactIndex::default();
         for id in 0..60 {
-            index.insert(id, Default::default(), &["name:smith".to_string()]);
+            index.insert(id, &[""; 9], &["name:smith".to_string()]);
         }
-        index.insert(99, Default::default(), &["email:a@b.c".to_string()]);
+        index.insert(99, &[""; 9], &["email:a@b.c".to_string()]);
         let found = index.candidates(&["name:smith".into(), "email:a@b.c".into()]);
         // The rare key's contact first, then the crowded key's, up to the cap.
         assert_eq!(found.len(), MAX_CANDIDATES);
         assert_eq!(found[0], 99);
         assert_eq!(found[1..], (0..15).collect::<Vec<i64>>()[..]);
         assert_eq!(index.capped_lookups, 1);
+    }
+
+    #[test]
+    fn packed_fields_read_back() {
+        let fields = [
+            "individual",
+            "Ann",
+            "",
+            "Jr",
+            "1 Main St",
+            "a@b.c",
+            "",
+            "",
+            "x\u{1f}y",
+        ];
+        let packed = Packed9::new(&fields);
+        assert_eq!(packed.iter().collect::<Vec<_>>(), fields);
+        assert_eq!(packed.owned(), fields.map(String::from));
+        assert_eq!(packed.get(9), "");
+        let mut index = ContactIndex::default();
+        index.insert(1, &fields, &["k".to_string()]);
+        index.insert(1, &fields, &["k".to_string()]);
+        index.insert(2, &fields, &["k".to_string()]);
+        assert_eq!(index.candidates(&["k".into()]), vec![1, 2]);
+        assert_eq!(
+            index.fields(1).map(Packed9::owned),
+            Some(fields.map(String::from))
+        );
     }
 
     #[test]

@@ -13,6 +13,7 @@
 mod matching;
 mod preview;
 mod progress;
+mod recover;
 mod report;
 mod template;
 
@@ -38,12 +39,14 @@ pub use matching::{AMBIGUITY_MARGIN, CANDIDATES_PER_KEY, MAX_CANDIDATES};
 use matching::{ContactIndex, Decision, Explanation};
 pub use preview::{Preview, StagePreview, preview};
 pub use progress::{NoProgress, Phase, Progress};
+pub use recover::BISECT_MAX_FAILURES;
+use recover::Fresh;
 pub use report::{
     REASON_SEPARATOR, REPORT_COLUMNS, ReasonCount, ReasonTally, TOP_REASONS, WriteError,
     reason_kind, write_csv,
 };
 pub use template::INTERACTION_TYPES;
-use template::Layout;
+use template::{Layout, StorableRow};
 
 /// Bytes handed to the source per call.
 const CHUNK: usize = 64 * 1024;
@@ -444,12 +447,17 @@ pub fn run_import_with(
         Some(id) => Begin::Import(id),
         None => Begin::DryRun(&new),
     };
+    let fresh = Fresh {
+        host,
+        pipeline,
+        ctx: &ctx,
+    };
     let loaded = load_rows(
         store,
         begin,
         &mut reader,
         first,
-        &mut chain,
+        (&mut chain, &fresh),
         spec,
         opts,
         &mut report,
@@ -540,7 +548,7 @@ fn load_rows(
     begin: Begin<'_>,
     reader: &mut Reader,
     first: Vec<SourceOutput>,
-    chain: &mut Chain,
+    (chain, fresh): (&mut Chain, &Fresh<'_>),
     spec: &PipelineSpec,
     opts: &ImportOptions,
     report: &mut ImportReport,
@@ -588,7 +596,7 @@ fn load_rows(
                     pending,
                     Batch::with_capacity(chain.header.len(), batch_size, 0),
                 );
-                chain.process(&full, tx, report)?;
+                chain.process_batch(&full, tx, report, fresh)?;
             }
         }
         Ok(())
@@ -607,7 +615,7 @@ fn load_rows(
         }
     }
     if !pending.is_empty() {
-        chain.process(&pending, &mut tx, report)?;
+        chain.process_batch(&pending, &mut tx, report, fresh)?;
     }
     let c = report.counts;
     if c.rows != c.results + c.rejected + c.skipped {
@@ -847,15 +855,21 @@ impl Chain {
 
     /// Loads the stored contacts into the in-memory key index.
     fn index_contacts(&mut self, store: &Store, batch_size: usize) -> Result<(), Error> {
-        let contacts = store.contacts()?;
-        for chunk in contacts.chunks(batch_size.max(1)) {
+        // A page at a time: the store's fields are held once, packed in the index.
+        self.index
+            .reserve(usize::try_from(store.contact_count()?).unwrap_or(0));
+        let mut after = i64::MIN;
+        loop {
+            let chunk = store.contacts_after(after, batch_size.max(1))?;
+            let Some(last) = chunk.last() else { break };
+            after = last.id;
             let mut records = Batch::with_capacity(CONTACT_FIELDS.len(), chunk.len(), 0);
-            for c in chunk {
+            for c in &chunk {
                 records.push_row(0, &c.fields);
             }
             let keys = self.matcher.keys(&records)?;
             for (c, keys) in chunk.iter().zip(keys) {
-                self.index.insert(c.id, c.fields.clone(), &keys);
+                self.index.insert(c.id, &c.fields, &keys);
             }
         }
         // A contact's further emails and phones find it too: each is keyed as the contact
@@ -865,7 +879,7 @@ impl Chain {
             let mut records = Batch::with_capacity(CONTACT_FIELDS.len(), chunk.len(), 0);
             let mut variants = Vec::with_capacity(chunk.len());
             for (id, field, value) in chunk {
-                let Some(mut fields) = self.index.fields(*id).cloned() else {
+                let Some(mut fields) = self.index.fields(*id).map(matching::Packed9::owned) else {
                     continue;
                 };
                 if let Some(f) = fields.get_mut(*field) {
@@ -876,13 +890,14 @@ impl Chain {
             }
             let keys = self.matcher.keys(&records)?;
             for ((id, fields), keys) in variants.into_iter().zip(keys) {
-                self.index.add_variant(id, fields, &keys);
+                self.index.add_variant(id, &fields, &keys);
             }
         }
         Ok(())
     }
 
-    /// Runs one batch of source rows through the stages and writes the result.
+    /// Runs one batch of source rows through the stages and writes the result. Every plugin
+    /// call comes before the first write (`recover` relies on it to retry a batch).
     fn process(
         &mut self,
         original: &Batch,
@@ -891,6 +906,8 @@ impl Chain {
     ) -> Result<(), Error> {
         let n = original.len();
         report.counts.rows += n as u64;
+        // Cannot panic: every `verdicts.rejects[i]`/`flags[i]` below has i < n (the rows of
+        // `original`; `TransformPlan::apply` keeps the row count), and `new(n)` made n of each.
         let mut verdicts = Verdicts::new(n);
         if !self.source_verdicts.is_empty() {
             // The source's verdicts on these rows (a flagged error cell, say), by row number.
@@ -929,6 +946,7 @@ impl Chain {
         // Rows that can be stored, and their contact records for the matcher.
         let mut storable = Vec::with_capacity(n);
         let mut records = Batch::with_capacity(CONTACT_FIELDS.len(), n, rows.text_len());
+        // Cannot panic: `record_of_row[i]` below has i < n, as for `verdicts`.
         let mut record_of_row = vec![None; n];
         for (i, row) in rows.iter().enumerate() {
             if verdicts.rejected(i) {
@@ -995,7 +1013,7 @@ impl Chain {
                             "{}; created a new contact (on_ambiguous = \"new\")",
                             matching::ambiguous_reason(&close)
                         ));
-                        let id = self.create_contact(tx, &row.contact, record_keys, report)?;
+                        let id = self.create_contact(tx, row, record_keys, report)?;
                         (MatchKind::Ambiguous, id)
                     }
                     OnAmbiguous::Best => {
@@ -1005,23 +1023,23 @@ impl Chain {
                             matching::ambiguous_reason(&close)
                         ));
                         report.contacts_matched += 1;
-                        self.update_contact(tx, best, &row.contact, record_keys)?;
+                        self.update_contact(tx, best, row, record_keys)?;
                         (MatchKind::Ambiguous, best)
                     }
                 },
                 Pick::Decided(Decision::Existing { id, .. }) => {
                     report.contacts_matched += 1;
-                    self.update_contact(tx, id, &row.contact, record_keys)?;
+                    self.update_contact(tx, id, row, record_keys)?;
                     (MatchKind::Matched, id)
                 }
                 Pick::SameAsEarlier(earlier) => match created.get(earlier).copied().flatten() {
                     Some(id) => {
-                        self.update_contact(tx, id, &row.contact, record_keys)?;
+                        self.update_contact(tx, id, row, record_keys)?;
                         (MatchKind::SameAsRow, id)
                     }
                     None => (
                         MatchKind::New,
-                        self.create_contact(tx, &row.contact, record_keys, report)?,
+                        self.create_contact(tx, row, record_keys, report)?,
                     ),
                 },
                 Pick::Decided(Decision::Review { id, score, reasons }) => {
@@ -1031,12 +1049,12 @@ impl Chain {
                     ));
                     (
                         MatchKind::Review,
-                        self.create_contact(tx, &row.contact, record_keys, report)?,
+                        self.create_contact(tx, row, record_keys, report)?,
                     )
                 }
                 Pick::Decided(Decision::New) => (
                     MatchKind::New,
-                    self.create_contact(tx, &row.contact, record_keys, report)?,
+                    self.create_contact(tx, row, record_keys, report)?,
                 ),
             };
             record_match(tx, number, kind, Some(contact_id), &explanation)?;
@@ -1083,12 +1101,13 @@ impl Chain {
     fn create_contact(
         &mut self,
         tx: &mut ImportTx<'_>,
-        fields: &[&str; 9],
+        row: &StorableRow<'_>,
         keys: &[String],
         report: &mut ImportReport,
     ) -> Result<i64, Error> {
-        let id = tx.create_contact(fields)?;
-        self.index.insert(id, fields.map(String::from), keys);
+        let fields = &row.contact;
+        let id = tx.create_contact_with_parts(fields, &row.address_parts)?;
+        self.index.insert(id, fields, keys);
         report.contacts_created += 1;
         Ok(id)
     }
@@ -1097,11 +1116,17 @@ impl Chain {
         &mut self,
         tx: &mut ImportTx<'_>,
         id: i64,
-        fields: &[&str; 9],
+        row: &StorableRow<'_>,
         keys: &[String],
     ) -> Result<(), Error> {
-        let changes = tx.update_contact(id, fields, &self.append)?;
-        let mut merged = self.index.fields(id).cloned().unwrap_or_default();
+        let fields = &row.contact;
+        // The parts' changes (fields 9 to 13) miss the index below: matchers do not see parts.
+        let changes = tx.update_contact_with_parts(id, fields, &row.address_parts, &self.append)?;
+        let mut merged = self
+            .index
+            .fields(id)
+            .map(matching::Packed9::owned)
+            .unwrap_or_default();
         // A differing email or phone that `fill` does not let in is kept as a further value
         // of the contact rather than lost (and finds the contact in later imports).
         for field in [5, 6] {
@@ -1119,7 +1144,7 @@ impl Chain {
                 if let Some(f) = variant.get_mut(field) {
                     *f = new.to_string();
                 }
-                self.index.add_variant(id, variant, keys);
+                self.index.add_variant(id, &variant, keys);
             }
         }
         for change in changes {
@@ -1127,7 +1152,7 @@ impl Chain {
                 f.clone_from(&change.new_value);
             }
         }
-        self.index.insert(id, merged, keys);
+        self.index.insert(id, &merged, keys);
         Ok(())
     }
 
@@ -1151,10 +1176,13 @@ impl Chain {
             let mut ids = Vec::new();
             for id in self.index.candidates(k) {
                 ids.push(id);
-                contacts.push_row(0, self.index.fields(id).map_or(&[][..], |f| &f[..]));
+                match self.index.fields(id) {
+                    Some(f) => contacts.push_row(0, f.iter()),
+                    None => contacts.push_row(0, [""; 0]),
+                }
                 for variant in self.index.variants(id) {
                     ids.push(id);
-                    contacts.push_row(0, variant);
+                    contacts.push_row(0, variant.iter());
                 }
             }
             candidates.push(ids);
@@ -1164,7 +1192,7 @@ impl Chain {
         for s in scores {
             // An organization never matches an individual, whatever the matcher says.
             let record_type = records.cell(s.index, 0);
-            let contact_type = self.index.fields(s.contact).map_or("", |f| f[0].as_str());
+            let contact_type = self.index.fields(s.contact).map_or("", |f| f.get(0));
             if !matching::types_agree(record_type, contact_type) {
                 continue;
             }

@@ -5,7 +5,7 @@
 //! pipeline that lacks them (a custom validator, a missing mapping), so that nothing
 //! malformed is ever written.
 
-use sluice_sdk::{CONTACT_FIELDS, Row};
+use sluice_sdk::{ADDRESS_PART_FIELDS, CONTACT_FIELDS, Row};
 
 /// The seven interaction types, as stored.
 pub const INTERACTION_TYPES: [&str; 7] =
@@ -37,6 +37,8 @@ pub(crate) struct Pledge<'a> {
 pub(super) struct Layout {
     /// Contact fields in [`CONTACT_FIELDS`] order.
     pub contact: [Option<usize>; 9],
+    /// Address parts in [`ADDRESS_PART_FIELDS`] order.
+    address_parts: [Option<usize>; 5],
     interaction_type: Option<usize>,
     date: Option<usize>,
     member_code: Option<usize>,
@@ -51,6 +53,9 @@ pub(super) struct Layout {
 pub(super) struct StorableRow<'a> {
     /// Contact fields in [`CONTACT_FIELDS`] order.
     pub contact: [&'a str; 9],
+    /// The contact's address parts in [`ADDRESS_PART_FIELDS`] order: empty, or the parts of
+    /// its Primary Address (never without one).
+    pub address_parts: [&'a str; 5],
     /// The interaction type (one of [`INTERACTION_TYPES`]).
     pub kind: &'a str,
     /// UTC ISO-8601.
@@ -80,6 +85,7 @@ impl Layout {
     pub(super) fn new(columns: &[String]) -> Self {
         Self {
             contact: CONTACT_FIELDS.map(|f| position(columns, f)),
+            address_parts: ADDRESS_PART_FIELDS.map(|f| position(columns, f)),
             interaction_type: position(columns, "Interaction Type"),
             date: position(columns, "Date"),
             member_code: position(columns, "Member Code"),
@@ -118,6 +124,19 @@ impl Layout {
                 contact[0]
             ));
         }
+        let address_parts = self.address_parts.map(get);
+        // Parts describe the address; alone they would be a contact the matcher cannot see.
+        if contact[4].is_empty()
+            && let Some((name, part)) = ADDRESS_PART_FIELDS
+                .iter()
+                .zip(address_parts)
+                .find(|(_, p)| !p.is_empty())
+        {
+            return Err(format!(
+                "cannot store {name} {part:?} without a Primary Address: the address parts \
+                 are kept only beside the whole address (the `mapping` transform joins them)"
+            ));
+        }
         let [amount, commitment, expected, source_code] = self.pledge.map(|c| non_empty(get(c)));
         let pledge = if amount.is_some()
             || commitment.is_some()
@@ -138,6 +157,7 @@ impl Layout {
         };
         Ok(StorableRow {
             contact,
+            address_parts,
             kind,
             occurred_at,
             member_code: non_empty(get(self.member_code)),

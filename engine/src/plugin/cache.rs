@@ -103,7 +103,9 @@ fn write_entry(path: &Path, compiled: &[u8]) {
     let mut bytes = Sha256::digest(compiled).to_vec();
     bytes.extend_from_slice(compiled);
     let tmp = path.with_extension(format!("tmp{}", std::process::id()));
-    if std::fs::write(&tmp, &bytes).is_ok() && std::fs::rename(&tmp, path).is_err() {
+    // A write cut short (a full disk) leaves a partial file: remove it, or every later run
+    // on the full disk would add another.
+    if std::fs::write(&tmp, &bytes).is_err() || std::fs::rename(&tmp, path).is_err() {
         let _ = std::fs::remove_file(&tmp);
     }
 }

@@ -36,6 +36,23 @@ impl fmt::Display for RowRange {
     }
 }
 
+/// The operating system's error under `e`, when the machine (memory, address space,
+/// files) rather than the plugin failed; `None` for traps and for everything the plugin's
+/// bytes or code caused.
+pub(crate) fn system_cause(e: &wasmtime::Error) -> Option<String> {
+    if e.downcast_ref::<wasmtime::Trap>().is_some() {
+        return None;
+    }
+    if e.downcast_ref::<wasmtime::OutOfMemory>().is_some() {
+        return Some(format!("{e:#}"));
+    }
+    // wasmtime wraps OS errors in context (`mmap failed to reserve …`) and passes some on as
+    // rustix's `Errno` rather than `std::io::Error`; both print `… (os error N)`.
+    e.chain()
+        .any(|c| c.is::<std::io::Error>() || c.to_string().contains("(os error "))
+        .then(|| format!("{e:#}"))
+}
+
 /// Where in a pipeline a call happened, e.g. `validate #1`.
 pub type Stage = String;
 
@@ -103,6 +120,17 @@ pub enum Error {
         found: String,
         /// Ours.
         supported: String,
+    },
+    /// The machine refused what compiling, starting or running a plugin needs (address space,
+    /// memory, a file): a fault of the environment, not of the plugin or the pipeline.
+    #[error("cannot {action} plugin {plugin}: the system refused: {message}")]
+    Environment {
+        /// The plugin.
+        plugin: String,
+        /// What was being done: `compile`, `start` or `run`.
+        action: &'static str,
+        /// The operating system's words.
+        message: String,
     },
     /// The plugin trapped, ran out of time or memory, or overflowed its stack.
     #[error("plugin {plugin} failed in {stage}{}: {message}", rows_suffix(rows.as_ref()))]

@@ -14,6 +14,7 @@ use wasmtime_wasi::{HostMonotonicClock, HostWallClock, WasiCtx, WasiCtxView, Was
 
 use super::bindings::{self, wit};
 use super::cache::Cache;
+use super::error::system_cause;
 use super::{Error, builtin};
 use sluice_sdk::{ABI_VERSION, Kind, ParamSpec, ParamType, PluginInfo};
 
@@ -208,21 +209,28 @@ impl Host {
 
     /// Loads a plugin from component bytes; `origin` names it in messages.
     pub fn load_bytes(&self, origin: &str, bytes: &[u8]) -> Result<LoadedPlugin, Error> {
+        // Running out of memory or address space is the machine's fault, not the plugin's:
+        // it gets its own error rather than "not a WebAssembly component".
+        let failed = |action: &'static str, e: &wasmtime::Error| match system_cause(e) {
+            Some(message) => Error::Environment {
+                plugin: origin.to_string(),
+                action,
+                message,
+            },
+            None => Error::Compile {
+                plugin: origin.to_string(),
+                message: format!("{e:#}"),
+            },
+        };
         let component = self
             .cache
             .load(&self.engine, bytes)
-            .map_err(|e| Error::Compile {
-                plugin: origin.to_string(),
-                message: format!("{e:#}"),
-            })?;
+            .map_err(|e| failed("compile", &e))?;
         let mut sandbox = self.sandbox(Limits::default());
         let instance = self
             .linker
             .instantiate(&mut sandbox.store, &component)
-            .map_err(|e| Error::Compile {
-                plugin: origin.to_string(),
-                message: format!("{e:#}"),
-            })?;
+            .map_err(|e| failed("start", &e))?;
         let not_a_plugin = |message: String| Error::Compile {
             plugin: origin.to_string(),
             message: format!(

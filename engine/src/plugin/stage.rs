@@ -13,6 +13,7 @@ use sluice_sdk::{
 use wasmtime::component::InstancePre;
 
 use super::bindings::{self, wit};
+use super::error::system_cause;
 use super::host::{HostState, Sandbox};
 use super::{Error, Host, Limits, LoadedPlugin, RowRange};
 
@@ -51,12 +52,23 @@ impl Running {
                     bad_input,
                 })
             }
-            Err(e) => Err(Error::Fault {
-                plugin: self.plugin.clone(),
-                stage: self.stage.clone(),
-                rows,
-                message: self.fault_message(&e),
+            Err(e) => Err(match system_cause(&e) {
+                Some(message) => Error::Environment {
+                    plugin: self.plugin.clone(),
+                    action: "run",
+                    message,
+                },
+                None => self.fault(rows, &e),
             }),
+        }
+    }
+
+    fn fault(&self, rows: Option<RowRange>, e: &wasmtime::Error) -> Error {
+        Error::Fault {
+            plugin: self.plugin.clone(),
+            stage: self.stage.clone(),
+            rows,
+            message: self.fault_message(e),
         }
     }
 

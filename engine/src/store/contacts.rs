@@ -21,6 +21,12 @@ pub const CONTACT_COLUMNS: [&str; 9] = [
     "occupation",
 ];
 
+/// The columns of a contact's address parts, in the order of `sluice_sdk::ADDRESS_PART_FIELDS`
+/// (Address Line 1, Address Line 2, City, State, Zip). They are not matching fields: the
+/// matcher sees the one-line `address`. In a [`FieldChange`] they are fields 9 to 13.
+pub const ADDRESS_PART_COLUMNS: [&str; 5] =
+    ["address_line1", "address_line2", "city", "state", "zip"];
+
 /// A contact as stored: its id and its fields in [`CONTACT_COLUMNS`] order (empty = unknown).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct StoredContact {
@@ -89,6 +95,46 @@ impl FieldPolicy {
     }
 }
 
+/// What a row's address parts do to a contact's, given what the row did to its one-line
+/// address (`address`: the change to field 4, if any) under `policy` (Primary Address's).
+/// Returns the action for each part, in [`ADDRESS_PART_COLUMNS`] order.
+///
+/// The parts follow the address as one unit, so that stored parts always describe the stored
+/// address (or are empty): when the address is filled or replaced, the parts become the row's,
+/// an empty part included (a part of the old address would be wrong for the new one); when the
+/// address stays, the parts are filled only if the row's address is the stored one and the
+/// contact has no parts yet. `ignore` never touches them.
+pub fn merge_address_parts(
+    policy: FieldPolicy,
+    address: Option<ChangeAction>,
+    old_address: &str,
+    new_address: &str,
+    old: &[String; 5],
+    new: &[&str; 5],
+) -> [Option<ChangeAction>; 5] {
+    let mut actions = [None; 5];
+    if policy == FieldPolicy::Ignore {
+        return actions;
+    }
+    let same_address = !is_blank(new_address) && old_address.trim() == new_address.trim();
+    let follow = address.is_some();
+    let fill = !follow && same_address && old.iter().all(|p| is_blank(p));
+    if !(follow || fill) {
+        return actions;
+    }
+    for ((action, old), new) in actions.iter_mut().zip(old).zip(new) {
+        if old == new || (fill && is_blank(new)) {
+            continue;
+        }
+        *action = Some(if is_blank(old) {
+            ChangeAction::Fill
+        } else {
+            ChangeAction::Replace
+        });
+    }
+    actions
+}
+
 /// Whether a field value counts as empty.
 fn is_blank(value: &str) -> bool {
     value.trim().is_empty()
@@ -144,7 +190,8 @@ impl fmt::Display for ChangeAction {
 pub struct FieldChange {
     /// The contact.
     pub contact_id: i64,
-    /// The field's index in [`CONTACT_COLUMNS`].
+    /// The field's index in [`CONTACT_COLUMNS`], or 9 + its index in
+    /// [`ADDRESS_PART_COLUMNS`] for an address part.
     pub field: usize,
     /// [`ChangeAction::Fill`] or [`ChangeAction::Replace`].
     pub action: ChangeAction,
@@ -155,9 +202,14 @@ pub struct FieldChange {
 }
 
 impl FieldChange {
-    /// The changed column's name, from [`CONTACT_COLUMNS`].
+    /// The changed column's name, from [`CONTACT_COLUMNS`] or [`ADDRESS_PART_COLUMNS`].
     pub fn column(&self) -> &'static str {
-        CONTACT_COLUMNS.get(self.field).copied().unwrap_or("")
+        CONTACT_COLUMNS
+            .iter()
+            .chain(&ADDRESS_PART_COLUMNS)
+            .nth(self.field)
+            .copied()
+            .unwrap_or("")
     }
 }
 
@@ -209,6 +261,50 @@ impl Store {
                         ],
                     })
                 })?
+                .collect()
+            })
+            .map_err(Error::query(&self.path, "read the contacts"))
+    }
+
+    /// How many contacts the store holds (to size the match index before it is filled).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Query`].
+    pub fn contact_count(&self) -> Result<u64, Error> {
+        self.conn
+            .query_row("SELECT count(*) FROM contacts", [], |r| r.get::<_, i64>(0))
+            .map(|n| u64::try_from(n).unwrap_or(0))
+            .map_err(Error::query(&self.path, "count the contacts"))
+    }
+
+    /// Up to `limit` contacts with ids above `after`, by id: the contacts a page at a time,
+    /// so that loading a large store into the match index never holds all their fields at
+    /// once.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Query`].
+    pub fn contacts_after(&self, after: i64, limit: usize) -> Result<Vec<StoredContact>, Error> {
+        self.conn
+            .prepare_cached(
+                "SELECT id, contact_type, first_name, last_name, suffix, address, email, phone, \
+                 employer, occupation FROM contacts WHERE id > ?1 ORDER BY id LIMIT ?2",
+            )
+            .and_then(|mut stmt| {
+                stmt.query_map(
+                    rusqlite::params![after, i64::try_from(limit).unwrap_or(i64::MAX)],
+                    |row| {
+                        let mut fields: [String; 9] = Default::default();
+                        for (i, f) in fields.iter_mut().enumerate() {
+                            *f = row.get(i + 1)?;
+                        }
+                        Ok(StoredContact {
+                            id: row.get(0)?,
+                            fields,
+                        })
+                    },
+                )?
                 .collect()
             })
             .map_err(Error::query(&self.path, "read the contacts"))

@@ -8,7 +8,7 @@ use rusqlite::{
     Connection, OptionalExtension, Statement, Transaction, TransactionBehavior, params,
 };
 
-use super::contacts::{FieldChange, FieldPolicy};
+use super::contacts::{FieldChange, FieldPolicy, merge_address_parts};
 use super::imports::{
     Counts, ExceptionRecord, ExceptionStatus, ImportStatus, NewImport, encode_strings,
     insert_running, read_exceptions,
@@ -106,17 +106,20 @@ impl<'s> Statements<'s> {
         Ok(Statements {
             insert_contact: conn.prepare(
                 "INSERT INTO contacts (contact_type, first_name, last_name, suffix, address, \
-                 email, phone, employer, occupation, created_import, created_at) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                 email, phone, employer, occupation, created_import, created_at, address_line1, \
+                 address_line2, city, state, zip) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
             )?,
             select_contact: conn.prepare(
                 "SELECT contact_type, first_name, last_name, suffix, address, email, phone, \
-                 employer, occupation FROM contacts WHERE id = ?1",
+                 employer, occupation, address_line1, address_line2, city, state, zip \
+                 FROM contacts WHERE id = ?1",
             )?,
             update_contact: conn.prepare(
                 "UPDATE contacts SET contact_type = ?1, first_name = ?2, last_name = ?3, \
                  suffix = ?4, address = ?5, email = ?6, phone = ?7, employer = ?8, \
-                 occupation = ?9 WHERE id = ?10",
+                 occupation = ?9, address_line1 = ?11, address_line2 = ?12, city = ?13, \
+                 state = ?14, zip = ?15 WHERE id = ?10",
             )?,
             log_create: conn.prepare(
                 "INSERT INTO changes (import_id, table_name, row_id, action) \
@@ -297,6 +300,21 @@ impl ImportTx<'_> {
     ///
     /// [`Error::Write`] or [`Error::Busy`].
     pub fn create_contact<S: AsRef<str>>(&mut self, fields: &[S; 9]) -> Result<i64, Error> {
+        self.create_contact_with_parts(fields, &[""; 5])
+    }
+
+    /// [`ImportTx::create_contact`] with the contact's address parts (in
+    /// [`ADDRESS_PART_COLUMNS`](super::ADDRESS_PART_COLUMNS) order), which describe its address
+    /// or are empty.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Write`] or [`Error::Busy`].
+    pub fn create_contact_with_parts<S: AsRef<str>>(
+        &mut self,
+        fields: &[S; 9],
+        parts: &[&str; 5],
+    ) -> Result<i64, Error> {
         let err = || write_err(self.path, self.import_id, None, "create a contact");
         let [
             t,
@@ -323,6 +341,11 @@ impl ImportTx<'_> {
                 occupation,
                 self.import_id,
                 self.started_at,
+                parts[0],
+                parts[1],
+                parts[2],
+                parts[3],
+                parts[4],
             ])
             .map_err(err())?;
         let id = self.tx.last_insert_rowid();
@@ -352,26 +375,55 @@ impl ImportTx<'_> {
         fields: &[S; 9],
         policies: &[FieldPolicy; 9],
     ) -> Result<Vec<FieldChange>, Error> {
+        self.update_contact_with_parts(id, fields, &[""; 5], policies)
+    }
+
+    /// [`ImportTx::update_contact`] with the row's address parts (in
+    /// [`ADDRESS_PART_COLUMNS`](super::ADDRESS_PART_COLUMNS) order), which follow the address
+    /// under its policy as [`merge_address_parts`] decides; their changes are returned and
+    /// logged as fields 9 to 13. (So a row that replaces the address without parts clears the
+    /// old parts, and a caller that skips rows bringing nothing new must ask about the parts
+    /// too: the same address with parts can still fill them.)
+    ///
+    /// # Errors
+    ///
+    /// [`Error::NoSuchContact`], [`Error::Write`] or [`Error::Busy`].
+    pub fn update_contact_with_parts<S: AsRef<str>>(
+        &mut self,
+        id: i64,
+        fields: &[S; 9],
+        parts: &[&str; 5],
+        policies: &[FieldPolicy; 9],
+    ) -> Result<Vec<FieldChange>, Error> {
         let err = || write_err(self.path, self.import_id, None, "update a contact");
-        let current: Option<[String; 9]> = self
+        let current: Option<([String; 9], [String; 5])> = self
             .stmts
             .select_contact
             .query_row([id], |row| {
-                Ok([
-                    row.get(0)?,
-                    row.get(1)?,
-                    row.get(2)?,
-                    row.get(3)?,
-                    row.get(4)?,
-                    row.get(5)?,
-                    row.get(6)?,
-                    row.get(7)?,
-                    row.get(8)?,
-                ])
+                Ok((
+                    [
+                        row.get(0)?,
+                        row.get(1)?,
+                        row.get(2)?,
+                        row.get(3)?,
+                        row.get(4)?,
+                        row.get(5)?,
+                        row.get(6)?,
+                        row.get(7)?,
+                        row.get(8)?,
+                    ],
+                    [
+                        row.get(9)?,
+                        row.get(10)?,
+                        row.get(11)?,
+                        row.get(12)?,
+                        row.get(13)?,
+                    ],
+                ))
             })
             .optional()
             .map_err(err())?;
-        let Some(mut values) = current else {
+        let Some((mut values, mut stored_parts)) = current else {
             return Err(Error::NoSuchContact {
                 import_id: self.import_id,
                 contact_id: id,
@@ -379,6 +431,7 @@ impl ImportTx<'_> {
         };
 
         let mut changes = Vec::new();
+        let old_address = values[4].clone();
         for (field, ((value, new), policy)) in
             values.iter_mut().zip(fields).zip(policies).enumerate()
         {
@@ -390,6 +443,31 @@ impl ImportTx<'_> {
                     action,
                     old_value: std::mem::replace(value, new.to_owned()),
                     new_value: new.to_owned(),
+                });
+            }
+        }
+        let address = changes.iter().find(|c| c.field == 4).map(|c| c.action);
+        let part_actions = merge_address_parts(
+            policies[4],
+            address,
+            &old_address,
+            fields[4].as_ref(),
+            &stored_parts,
+            parts,
+        );
+        for (i, ((action, value), new)) in part_actions
+            .iter()
+            .zip(&mut stored_parts)
+            .zip(parts)
+            .enumerate()
+        {
+            if let Some(action) = *action {
+                changes.push(FieldChange {
+                    contact_id: id,
+                    field: 9 + i,
+                    action,
+                    old_value: std::mem::replace(value, (*new).to_owned()),
+                    new_value: (*new).to_owned(),
                 });
             }
         }
@@ -411,7 +489,21 @@ impl ImportTx<'_> {
         self.stmts
             .update_contact
             .execute(params![
-                t, first, last, suffix, address, email, phone, employer, occupation, id,
+                t,
+                first,
+                last,
+                suffix,
+                address,
+                email,
+                phone,
+                employer,
+                occupation,
+                id,
+                stored_parts[0],
+                stored_parts[1],
+                stored_parts[2],
+                stored_parts[3],
+                stored_parts[4],
             ])
             .map_err(err())?;
         for change in &changes {

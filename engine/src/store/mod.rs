@@ -31,7 +31,8 @@ use std::time::Duration;
 use rusqlite::{Connection, ErrorCode, OpenFlags};
 
 pub use contacts::{
-    CONTACT_COLUMNS, ChangeAction, ChangeRecord, FieldChange, FieldPolicy, StoredContact,
+    ADDRESS_PART_COLUMNS, CONTACT_COLUMNS, ChangeAction, ChangeRecord, FieldChange, FieldPolicy,
+    StoredContact, merge_address_parts,
 };
 pub use doctor::{Health, Problem};
 pub use import_tx::{ImportTx, NewInteraction, NewPledge};
@@ -244,6 +245,20 @@ impl Error {
             },
             _ => other(source),
         }
+    }
+
+    /// Whether `SQLite` refused a write because the store file (or its folder) is read-only
+    /// for this process.
+    #[must_use]
+    pub fn is_read_only(&self) -> bool {
+        let (Error::Open { source, .. }
+        | Error::Migrate { source, .. }
+        | Error::Write { source, .. }
+        | Error::Query { source, .. }) = self
+        else {
+            return false;
+        };
+        source.sqlite_error_code() == Some(ErrorCode::ReadOnly)
     }
 
     /// An error while opening `path`.

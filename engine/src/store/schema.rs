@@ -15,10 +15,10 @@ use super::Error;
 pub(crate) const APPLICATION_ID: i64 = 0x534C_4345;
 
 /// The schema version this build writes and understands (the number of migrations).
-pub const SCHEMA_VERSION: i64 = 4;
+pub const SCHEMA_VERSION: i64 = 5;
 
 /// The migrations, oldest first; `MIGRATIONS[n - 1]` produces schema version `n`.
-pub(crate) const MIGRATIONS: [&str; 4] = [V1, V2, V3, V4];
+pub(crate) const MIGRATIONS: [&str; 5] = [V1, V2, V3, V4, V5];
 
 /// Schema version 1: imports, contacts, interactions, pledges, exceptions and the change log.
 const V1: &str = r"
@@ -184,6 +184,18 @@ CREATE TABLE watched_files (  -- one row per file `sluice watch` handled; an imp
 );
 CREATE INDEX watched_files_path ON watched_files (path, size, mtime_ns);
 CREATE INDEX watched_files_import ON watched_files (import_id);
+";
+
+/// Schema version 5: a contact's address in parts, beside the one-line `address`.
+///
+/// The comments are `/* */`: `ALTER TABLE` copies a column's definition into the table's SQL,
+/// where a `--` comment would swallow the closing parenthesis.
+const V5: &str = r"
+ALTER TABLE contacts ADD COLUMN address_line1 TEXT NOT NULL DEFAULT '' /* street and number; the address parts are '' or describe `address` */;
+ALTER TABLE contacts ADD COLUMN address_line2 TEXT NOT NULL DEFAULT '' /* apartment, suite ... */;
+ALTER TABLE contacts ADD COLUMN city TEXT NOT NULL DEFAULT '' /* city or town */;
+ALTER TABLE contacts ADD COLUMN state TEXT NOT NULL DEFAULT '' /* state or province */;
+ALTER TABLE contacts ADD COLUMN zip TEXT NOT NULL DEFAULT '' /* zip or postal code */;
 ";
 
 /// Brings the store to [`SCHEMA_VERSION`], one migration per transaction.

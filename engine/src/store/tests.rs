@@ -994,3 +994,51 @@ fn imports_left_running_by_a_dead_process_are_marked_failed() {
         Vec::<i64>::new()
     );
 }
+
+#[test]
+fn address_parts_follow_the_address_as_one_unit() {
+    use ChangeAction::{Fill, Replace};
+    let parts = |p: [&str; 5]| p.map(String::from);
+    let none = [""; 5].map(String::from);
+    let main = ["12 Main St", "", "Springfield", "IL", "62701"];
+    let address = "12 Main St, Springfield, IL 62701";
+    // The same address, no parts yet: the non-empty parts fill in.
+    assert_eq!(
+        merge_address_parts(FieldPolicy::Fill, None, address, address, &none, &main),
+        [Some(Fill), None, Some(Fill), Some(Fill), Some(Fill)]
+    );
+    // Parts already there, or a different address kept under `fill`: nothing moves.
+    let other = ["9 Elm St", "", "Peoria", "IL", "61602"];
+    assert_eq!(
+        merge_address_parts(
+            FieldPolicy::Fill,
+            None,
+            address,
+            address,
+            &parts(other),
+            &main
+        ),
+        [None; 5]
+    );
+    assert_eq!(
+        merge_address_parts(FieldPolicy::Fill, None, address, "9 Elm St", &none, &other),
+        [None; 5]
+    );
+    // The address replaced: every differing part follows, an empty one included.
+    assert_eq!(
+        merge_address_parts(
+            FieldPolicy::Replace,
+            Some(Replace),
+            address,
+            "9 Elm St, Peoria, IL 61602",
+            &parts(main),
+            &["9 Elm St", "", "Peoria", "IL", ""],
+        ),
+        [Some(Replace), None, Some(Replace), None, Some(Replace)]
+    );
+    // `ignore` never touches them.
+    assert_eq!(
+        merge_address_parts(FieldPolicy::Ignore, None, address, address, &none, &main),
+        [None; 5]
+    );
+}

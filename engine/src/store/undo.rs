@@ -18,7 +18,7 @@ use std::collections::BTreeMap;
 use rusqlite::{OptionalExtension, Transaction, TransactionBehavior, params};
 use serde::Serialize;
 
-use super::contacts::CONTACT_COLUMNS;
+use super::contacts::{ADDRESS_PART_COLUMNS, CONTACT_COLUMNS};
 use super::imports::ImportStatus;
 use super::lock::WriterLock;
 use super::{Error, Store, count_to_sql, now_utc};
@@ -61,7 +61,7 @@ impl std::fmt::Display for Blocker {
 pub struct FieldRestore {
     /// The contact.
     pub contact_id: i64,
-    /// The column, from `CONTACT_COLUMNS`.
+    /// The column, from `CONTACT_COLUMNS` or `ADDRESS_PART_COLUMNS`.
     pub field: String,
     /// The value the import wrote.
     pub import_value: String,
@@ -424,10 +424,12 @@ impl Undo<'_> {
         let mut kept = Vec::new();
         for (change, contact_id, field, old, new) in changes {
             // The column name goes into SQL: only the known contact columns may.
-            let Some(column) = field
-                .as_deref()
-                .and_then(|f| CONTACT_COLUMNS.iter().find(|c| **c == f))
-            else {
+            let Some(column) = field.as_deref().and_then(|f| {
+                CONTACT_COLUMNS
+                    .iter()
+                    .chain(&ADDRESS_PART_COLUMNS)
+                    .find(|c| **c == f)
+            }) else {
                 return Err(self.corrupt(format!("change {change} names the field {field:?}")));
             };
             let now: String = self

@@ -8,10 +8,73 @@
 //! a child at the same address or sharing an email) and a different name suffix (Jr/Sr).
 
 use sluice_sdk::{Contact, ContactField, Score};
-use strsim::jaro_winkler;
 
 use crate::normalise::{self, Address};
 use crate::{Contacts, OFFSET, is_organisation};
+
+/// Jaro–Winkler similarity, exactly as `strsim::jaro_winkler` computes it, without its
+/// allocation for the common case (ASCII, at most 64 bytes each): it runs for nearly every
+/// candidate a record is compared with.
+#[must_use]
+pub fn jaro_winkler(a: &str, b: &str) -> f64 {
+    let (x, y) = (a.as_bytes(), b.as_bytes());
+    if !a.is_ascii() || !b.is_ascii() || x.len() > 64 || y.len() > 64 {
+        return strsim::jaro_winkler(a, b);
+    }
+    let sim = jaro_ascii(x, y);
+    if sim > 0.7 {
+        let prefix = x.iter().take(4).zip(y).take_while(|(p, q)| p == q).count();
+        #[allow(clippy::cast_precision_loss)] // At most 4.
+        let prefix = prefix as f64;
+        sim + 0.1 * prefix * (1.0 - sim)
+    } else {
+        sim
+    }
+}
+
+/// `strsim::generic_jaro` over bytes, with the matched flags as bit sets (`x`, `y` at
+/// most 64 bytes long).
+#[allow(clippy::cast_precision_loss)] // Lengths of at most 64.
+fn jaro_ascii(x: &[u8], y: &[u8]) -> f64 {
+    let (xl, yl) = (x.len(), y.len());
+    if xl == 0 && yl == 0 {
+        return 1.0;
+    } else if xl == 0 || yl == 0 {
+        return 0.0;
+    }
+    let range = (xl.max(yl) / 2).saturating_sub(1);
+    let (mut xf, mut yf) = (0u64, 0u64);
+    let mut matches = 0usize;
+    for (i, c) in x.iter().enumerate() {
+        let lo = i.saturating_sub(range);
+        let hi = yl.min(i + range + 1);
+        for (j, d) in y.iter().enumerate().take(hi).skip(lo) {
+            if c == d && yf & (1 << j) == 0 {
+                xf |= 1 << i;
+                yf |= 1 << j;
+                matches += 1;
+                break;
+            }
+        }
+    }
+    if matches == 0 {
+        return 0.0;
+    }
+    let mut transpositions = 0usize;
+    let mut ys = y.iter().enumerate().filter(|(j, _)| yf & (1 << j) != 0);
+    for (_, c) in x.iter().enumerate().filter(|(i, _)| xf & (1 << i) != 0) {
+        if let Some((_, d)) = ys.next()
+            && c != d
+        {
+            transpositions += 1;
+        }
+    }
+    transpositions /= 2;
+    ((matches as f64 / xl as f64)
+        + (matches as f64 / yl as f64)
+        + ((matches - transpositions) as f64 / matches as f64))
+        / 3.0
+}
 
 /// How well one field of two records agrees.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -129,6 +192,12 @@ pub fn address_level(a: Option<&Address>, b: Option<&Address>) -> Level {
     if a.words == b.words {
         return Level::Exact;
     }
+    // Every level below needs the same house number: without it the words are not
+    // compared (most candidates of a crowded name block live elsewhere).
+    let same_number = a.number == b.number;
+    if !same_number {
+        return Level::Differs;
+    }
     // A word shared with a typo (JW 0.9 or more, 4 letters or more) counts as shared.
     let shared = a
         .words
@@ -149,7 +218,6 @@ pub fn address_level(a: Option<&Address>, b: Option<&Address>) -> Level {
     } else {
         shared as f64 / union as f64
     };
-    let same_number = a.number == b.number;
     if same_number && (jaccard >= 0.6 || jaro_winkler(&a.text(), &b.text()) >= 0.93) {
         return Level::Close;
     }
@@ -194,10 +262,26 @@ pub struct Evidence {
     /// equal, nicknames, typos nor initials; different suffixes): then no other agreement
     /// makes them one contact, as with household members sharing an address, phone or email.
     pub conflict: bool,
+    /// Whether `terms` carry their reasons (see [`Contacts::weigh`](crate::Contacts)).
+    pub explain: bool,
 }
 
 impl Evidence {
-    fn add(&mut self, weight: f64, reason: String) {
+    /// Evidence whose reasons are written out (`explain`) or left empty: most candidates
+    /// are only weighed, and formatting their reasons would cost more than comparing them.
+    fn new(explain: bool) -> Self {
+        Self {
+            explain,
+            ..Self::default()
+        }
+    }
+
+    fn add(&mut self, weight: f64, reason: impl FnOnce() -> String) {
+        let reason = if self.explain {
+            reason()
+        } else {
+            String::new()
+        };
         self.terms.push((reason, weight));
     }
 
@@ -211,21 +295,33 @@ impl Evidence {
     /// `allow_name_only`) the score stays below 0.5: a name alone never matches.
     #[must_use]
     pub fn score(&self, allow_name_only: bool) -> Score {
-        let mut weight = self.weight();
         let mut reasons: Vec<String> = self
             .terms
             .iter()
             .map(|(r, w)| format!("{r} {}", signed(*w)))
             .collect();
+        let weight = self.weight();
         if self.conflict && weight > OFFSET - 6.0 {
-            weight = OFFSET - 6.0;
             reasons.push("different people by name: not matched".into());
         } else if !self.identifying && !allow_name_only && weight > OFFSET - 1.0 {
-            weight = OFFSET - 1.0;
             reasons.push("name only: no email, phone or address agrees, so not matched".into());
         }
-        let score = 1.0 / (1.0 + (OFFSET - weight).exp2());
-        Score { score, reasons }
+        Score {
+            score: self.value(allow_name_only),
+            reasons,
+        }
+    }
+
+    /// The score in [0, 1] alone, as [`Evidence::score`] gives it.
+    #[must_use]
+    pub fn value(&self, allow_name_only: bool) -> f64 {
+        let mut weight = self.weight();
+        if self.conflict && weight > OFFSET - 6.0 {
+            weight = OFFSET - 6.0;
+        } else if !self.identifying && !allow_name_only && weight > OFFSET - 1.0 {
+            weight = OFFSET - 1.0;
+        }
+        1.0 / (1.0 + (OFFSET - weight).exp2())
     }
 }
 
@@ -283,11 +379,12 @@ impl Prepared {
 }
 
 /// Compares two records; `None` when their contact types differ.
-pub(crate) fn compare(m: &Contacts, a: &Prepared, b: &Prepared) -> Option<Evidence> {
+/// Reasons are written out only when `explain`.
+pub(crate) fn compare(m: &Contacts, a: &Prepared, b: &Prepared, explain: bool) -> Option<Evidence> {
     if a.typed && b.typed && a.org != b.org {
         return None;
     }
-    let mut ev = Evidence::default();
+    let mut ev = Evidence::new(explain);
 
     if a.org || b.org {
         let org_name = |p: &Prepared| {
@@ -299,11 +396,13 @@ pub(crate) fn compare(m: &Contacts, a: &Prepared, b: &Prepared) -> Option<Eviden
         };
         let (x, y) = (org_name(a), org_name(b));
         match organisation_level(&x, &y) {
-            Level::Exact => ev.add(9.0, "organisation exact".into()),
-            Level::Close => ev.add(6.0, format!("organisation JW {:.2}", jaro_winkler(&x, &y))),
-            Level::Similar => ev.add(4.0, "organisation most words".into()),
+            Level::Exact => ev.add(9.0, || "organisation exact".into()),
+            Level::Close => ev.add(6.0, || {
+                format!("organisation JW {:.2}", jaro_winkler(&x, &y))
+            }),
+            Level::Similar => ev.add(4.0, || "organisation most words".into()),
             Level::Missing => {}
-            _ => ev.add(-10.0, "organisation differs".into()),
+            _ => ev.add(-10.0, || "organisation differs".into()),
         }
     } else {
         person_names(m, a, b, &mut ev);
@@ -312,51 +411,51 @@ pub(crate) fn compare(m: &Contacts, a: &Prepared, b: &Prepared) -> Option<Eviden
     match (&a.email, &b.email) {
         (Some(x), Some(y)) if x == y => {
             ev.identifying = true;
-            ev.add(10.0, "email exact".into());
+            ev.add(10.0, || "email exact".into());
         }
-        (Some(_), Some(_)) => ev.add(-1.7, "email differs".into()),
+        (Some(_), Some(_)) => ev.add(-1.7, || "email differs".into()),
         _ => {}
     }
 
     match phone_level(a.phone.as_deref(), b.phone.as_deref()) {
         Level::Exact => {
             ev.identifying = true;
-            ev.add(10.0, "phone exact".into());
+            ev.add(10.0, || "phone exact".into());
         }
         Level::Partial => {
             ev.identifying = true;
-            ev.add(7.0, "phone last 7 digits".into());
+            ev.add(7.0, || "phone last 7 digits".into());
         }
-        Level::Close => ev.add(3.5, "phone one digit off".into()),
-        Level::Differs => ev.add(-1.7, "phone differs".into()),
+        Level::Close => ev.add(3.5, || "phone one digit off".into()),
+        Level::Differs => ev.add(-1.7, || "phone differs".into()),
         _ => {}
     }
 
     match address_level(a.address.as_ref(), b.address.as_ref()) {
         Level::Exact => {
             ev.identifying = true;
-            ev.add(8.0, "address exact".into());
+            ev.add(8.0, || "address exact".into());
         }
         Level::Close => {
             ev.identifying = true;
-            ev.add(6.0, "address close".into());
+            ev.add(6.0, || "address close".into());
         }
         Level::Partial => {
             ev.identifying = true;
-            ev.add(4.0, "address ZIP + house number".into());
+            ev.add(4.0, || "address ZIP + house number".into());
         }
-        Level::Differs => ev.add(-1.5, "address differs".into()),
+        Level::Differs => ev.add(-1.5, || "address differs".into()),
         _ => {}
     }
 
     match organisation_level(&a.employer, &b.employer) {
-        Level::Exact => ev.add(3.0, "employer exact".into()),
-        Level::Close | Level::Similar => ev.add(1.5, "employer similar".into()),
-        Level::Differs => ev.add(-0.5, "employer differs".into()),
+        Level::Exact => ev.add(3.0, || "employer exact".into()),
+        Level::Close | Level::Similar => ev.add(1.5, || "employer similar".into()),
+        Level::Differs => ev.add(-0.5, || "employer differs".into()),
         _ => {}
     }
     if !a.occupation.is_empty() && a.occupation == b.occupation {
-        ev.add(1.0, "occupation exact".into());
+        ev.add(1.0, || "occupation exact".into());
     }
     Some(ev)
 }
@@ -377,60 +476,54 @@ fn person_names(m: &Contacts, a: &Prepared, b: &Prepared, ev: &mut Evidence) {
         && !near(la, lb);
     if swapped {
         let exact = fa == lb && la == fb;
-        ev.add(
-            m.surname_weight(la) + if exact { 3.0 } else { 1.0 },
+        ev.add(m.surname_weight(la) + if exact { 3.0 } else { 1.0 }, || {
             format!(
                 "names swapped{} {}/{}",
                 if exact { "" } else { " (with a typo)" },
                 title(fa),
                 title(la)
-            ),
-        );
+            )
+        });
     } else {
         match name_level(fa, fb, Some(&m.nicknames)) {
-            Level::Exact => ev.add(6.0, format!("first name exact {}", title(fa))),
-            Level::Nickname => ev.add(
-                4.0,
-                format!("first name nickname {}~{}", title(fa), title(fb)),
-            ),
-            Level::Close => ev.add(3.5, format!("first name JW {:.2}", jaro_winkler(fa, fb))),
-            Level::Similar => ev.add(1.5, format!("first name JW {:.2}", jaro_winkler(fa, fb))),
-            Level::Initial => ev.add(1.0, "first name initial".into()),
+            Level::Exact => ev.add(6.0, || format!("first name exact {}", title(fa))),
+            Level::Nickname => ev.add(4.0, || {
+                format!("first name nickname {}~{}", title(fa), title(fb))
+            }),
+            Level::Close => ev.add(3.5, || format!("first name JW {:.2}", jaro_winkler(fa, fb))),
+            Level::Similar => ev.add(1.5, || format!("first name JW {:.2}", jaro_winkler(fa, fb))),
+            Level::Initial => ev.add(1.0, || "first name initial".into()),
             Level::Missing => {}
             _ => {
                 ev.conflict = true;
-                ev.add(
-                    -12.0,
-                    format!("first name differs {}/{}", title(fa), title(fb)),
-                );
+                ev.add(-12.0, || {
+                    format!("first name differs {}/{}", title(fa), title(fb))
+                });
             }
         }
         let full = m.surname_weight(if la.is_empty() { lb } else { la });
         match name_level(la, lb, None) {
-            Level::Exact => ev.add(full, format!("last name exact {}", title(la))),
-            Level::Close => ev.add(
-                full * 0.6,
-                format!("last name JW {:.2}", jaro_winkler(la, lb)),
-            ),
-            Level::Similar => ev.add(
-                full * 0.25,
-                format!("last name JW {:.2}", jaro_winkler(la, lb)),
-            ),
+            Level::Exact => ev.add(full, || format!("last name exact {}", title(la))),
+            Level::Close => ev.add(full * 0.6, || {
+                format!("last name JW {:.2}", jaro_winkler(la, lb))
+            }),
+            Level::Similar => ev.add(full * 0.25, || {
+                format!("last name JW {:.2}", jaro_winkler(la, lb))
+            }),
             Level::Missing => {}
-            _ if normalise::soundex(la) == normalise::soundex(lb) => ev.add(
-                0.0,
-                format!("last name sounds alike {}/{}", title(la), title(lb)),
-            ),
+            _ if normalise::soundex(la) == normalise::soundex(lb) => ev.add(0.0, || {
+                format!("last name sounds alike {}/{}", title(la), title(lb))
+            }),
             // Last names change (marriage) more often than first names.
-            _ => ev.add(-4.5, "last name differs".into()),
+            _ => ev.add(-4.5, || "last name differs".into()),
         }
     }
     let (sa, sb) = (a.suffix.as_str(), b.suffix.as_str());
     match (sa.is_empty(), sb.is_empty()) {
-        (false, false) if sa == sb => ev.add(1.0, "suffix exact".into()),
+        (false, false) if sa == sb => ev.add(1.0, || "suffix exact".into()),
         (false, false) => {
             ev.conflict = true;
-            ev.add(-12.0, format!("suffix differs {sa}/{sb}"));
+            ev.add(-12.0, || format!("suffix differs {sa}/{sb}"));
         }
         _ => {}
     }
@@ -442,4 +535,45 @@ fn title(s: &str) -> String {
     c.next()
         .map(|f| f.to_uppercase().chain(c).collect())
         .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::jaro_winkler;
+
+    #[test]
+    fn jaro_winkler_is_strsims_to_the_bit() {
+        let words = [
+            "",
+            "a",
+            "ab",
+            "martha",
+            "marhta",
+            "dwayne",
+            "duane",
+            "dixon",
+            "dicksonx",
+            "jellyfish",
+            "smellyfish",
+            "christine",
+            "christina",
+            "okonkwo",
+            "okonkow",
+            "abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyzabcdefghijkl",
+            "abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyzabcdefghijklm",
+            "zoë",
+            "zoe",
+            "123 main st springfield il 62704",
+            "123 maine st springfeld il 62704",
+        ];
+        for a in words {
+            for b in words {
+                assert_eq!(
+                    jaro_winkler(a, b).to_bits(),
+                    strsim::jaro_winkler(a, b).to_bits(),
+                    "{a:?} / {b:?}"
+                );
+            }
+        }
+    }
 }

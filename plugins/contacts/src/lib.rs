@@ -43,12 +43,51 @@ pub struct Contacts {
     /// Whether a record may match on its name alone (off by default).
     allow_name_only: bool,
     /// Records and candidates normalised lately: a record meets many candidates and a
-    /// candidate many records of a batch.
-    cache: HashMap<String, Rc<Prepared>>,
+    /// candidate many records (the first contacts of a crowded name block meet every
+    /// record with that name).
+    cache: HashMap<u64, (Box<str>, Rc<Prepared>)>,
+    /// The previous generation of `cache`: when `cache` is full it becomes this one, and an
+    /// entry found here moves back, so the contacts met often stay while one-offs go.
+    older: HashMap<u64, (Box<str>, Rc<Prepared>)>,
 }
 
-/// Normalised records kept in the cache before it is emptied.
-const CACHE_SIZE: usize = 4096;
+/// FNV-1a over the cells (each followed by U+001F): cheap, and a collision only costs a
+/// normalisation, since a hit is checked against the cells. `None` when a cell holds U+001F
+/// itself: joined, such cells could read as other cells, so the record is not cached.
+fn cells_hash(c: Contact<'_>) -> Option<u64> {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for cell in c.0.cells() {
+        for &b in cell.as_bytes() {
+            if b == 0x1f {
+                return None;
+            }
+            h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+        }
+        h = (h ^ 0x1f).wrapping_mul(0x0100_0000_01b3);
+    }
+    Some(h)
+}
+
+/// Whether `joined` (cells joined by U+001F) holds exactly the cells of `c`.
+fn same_cells(joined: &str, c: Contact<'_>) -> bool {
+    let mut rest = joined;
+    for (i, cell) in c.0.cells().enumerate() {
+        if i > 0 {
+            let Some(r) = rest.strip_prefix('\u{1f}') else {
+                return false;
+            };
+            rest = r;
+        }
+        let Some(r) = rest.strip_prefix(cell) else {
+            return false;
+        };
+        rest = r;
+    }
+    rest.is_empty()
+}
+
+/// Normalised records kept in each generation of the cache.
+const CACHE_SIZE: usize = 8192;
 
 impl Contacts {
     /// A matcher with default settings (what `prepare` builds without parameters).
@@ -60,6 +99,7 @@ impl Contacts {
             seen: 0,
             allow_name_only: false,
             cache: HashMap::new(),
+            older: HashMap::new(),
         }
     }
 
@@ -79,20 +119,34 @@ impl Contacts {
     /// the same contact (different contact types).
     #[must_use]
     pub fn compare(&self, a: Contact<'_>, b: Contact<'_>) -> Option<Evidence> {
-        compare::compare(self, &Prepared::new(a), &Prepared::new(b))
+        compare::compare(self, &Prepared::new(a), &Prepared::new(b), true)
     }
 
     /// The normalised form of `c`, from the cache when `c` was seen recently.
+    ///
+    /// The cache is keyed by a hash of the cells (no allocation to look a record up) and
+    /// holds the cells joined, to tell a hash collision from the same record.
     fn prepared(&mut self, c: Contact<'_>) -> Rc<Prepared> {
-        let key: String = c.0.cells().collect::<Vec<_>>().join("\u{1f}");
-        if let Some(p) = self.cache.get(&key) {
+        let Some(hash) = cells_hash(c) else {
+            return Rc::new(Prepared::new(c));
+        };
+        if let Some((cells, p)) = self.cache.get(&hash)
+            && same_cells(cells, c)
+        {
             return p.clone();
         }
+        let entry = match self.older.remove(&hash) {
+            Some(entry) if same_cells(&entry.0, c) => entry,
+            _ => {
+                let joined: String = c.0.cells().collect::<Vec<_>>().join("\u{1f}");
+                (joined.into_boxed_str(), Rc::new(Prepared::new(c)))
+            }
+        };
         if self.cache.len() >= CACHE_SIZE {
-            self.cache.clear();
+            self.older = std::mem::take(&mut self.cache);
         }
-        let p = Rc::new(Prepared::new(c));
-        self.cache.insert(key, p.clone());
+        let p = entry.1.clone();
+        self.cache.insert(hash, entry);
         p
     }
 
@@ -160,8 +214,8 @@ impl Matcher for Contacts {
         if let Some(phone) = normalise::phone(record.get(ContactField::Phone)) {
             out.push(format!("p:{}", normalise::phone_tail(&phone)));
         }
-        if let Some(address) = normalise::Address::parse(record.get(ContactField::Address))
-            && let (Some(zip), Some(number)) = (&address.zip, &address.number)
+        if let Some((zip, number)) =
+            normalise::Address::zip_and_number(record.get(ContactField::Address))
         {
             out.push(format!("a:{zip}:{number}"));
         }
@@ -190,10 +244,57 @@ impl Matcher for Contacts {
 
     fn score(&mut self, record: Contact<'_>, candidate: Contact<'_>) -> Option<Score> {
         let (a, b) = (self.prepared(record), self.prepared(candidate));
-        let evidence = compare::compare(self, &a, &b)?;
+        let evidence = compare::compare(self, &a, &b, true)?;
         Some(evidence.score(self.allow_name_only))
+    }
+
+    fn weigh(&mut self, record: Contact<'_>, candidate: Contact<'_>) -> Option<f64> {
+        let (a, b) = (self.prepared(record), self.prepared(candidate));
+        let evidence = compare::compare(self, &a, &b, false)?;
+        Some(evidence.value(self.allow_name_only))
+    }
+
+    fn weigh_all(
+        &mut self,
+        record: Contact<'_>,
+        candidates: &[Contact<'_>],
+        out: &mut Vec<Option<f64>>,
+    ) {
+        out.clear();
+        let a = self.prepared(record);
+        for &candidate in candidates {
+            let b = self.prepared(candidate);
+            let weight =
+                compare::compare(self, &a, &b, false).map(|e| e.value(self.allow_name_only));
+            out.push(weight);
+        }
     }
 }
 
 #[cfg(target_family = "wasm")]
 sluice_sdk::export_matcher!(Contacts);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sluice_sdk::Batch;
+
+    #[test]
+    fn cached_records_are_never_confused() {
+        // Joined by U+001F, these two read the same; neither may stand in for the other.
+        let mut b = Batch::new(9);
+        b.push_row(1, ["individual", "Ann\u{1f}Lee", "", "", "", "a@b.org"]);
+        b.push_row(2, ["individual", "Ann", "Lee", "", "", "a@b.org"]);
+        b.push_row(3, ["individual", "Ann", "Lee", "", "", "a@b.org"]);
+        let (x, y, z) = (Contact(b.row(0)), Contact(b.row(1)), Contact(b.row(2)));
+        let mut m = Contacts::new();
+        let fresh = |m: &Contacts, r| m.compare(r, z).map(|e| e.value(false));
+        let (want_x, want_y) = (fresh(&m, x), fresh(&m, y));
+        assert_ne!(want_x, want_y);
+        assert_eq!(m.weigh(x, z), want_x);
+        assert_eq!(m.weigh(y, z), want_y);
+        assert_eq!(m.weigh(x, z), want_x);
+        // `weigh` is `score` without the reasons.
+        assert_eq!(m.score(y, z).map(|s| s.score), want_y);
+    }
+}

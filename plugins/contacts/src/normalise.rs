@@ -283,11 +283,18 @@ const OTHER_WORDS: &[(&str, &str)] = &[
 /// The USPS Publication 28 abbreviation of one cleaned address word, or the word itself.
 #[must_use]
 pub fn address_word(word: &str) -> &str {
-    STREET_SUFFIXES
-        .iter()
-        .chain(OTHER_WORDS)
-        .find(|(long, _)| *long == word)
-        .map_or(word, |(_, short)| short)
+    // A table lookup, not a scan of the ~250 pairs: every word of every address passes here.
+    static TABLE: std::sync::OnceLock<std::collections::HashMap<&str, &str>> =
+        std::sync::OnceLock::new();
+    let table = TABLE.get_or_init(|| {
+        let mut t = std::collections::HashMap::new();
+        for (long, short) in STREET_SUFFIXES.iter().chain(OTHER_WORDS) {
+            // The first pair for a word wins, as in the lists' order.
+            t.entry(*long).or_insert(*short);
+        }
+        t
+    });
+    table.get(word).copied().unwrap_or(word)
 }
 
 /// An address reduced to comparable parts.
@@ -305,20 +312,41 @@ impl Address {
     /// Parses and normalises a one-line address; `None` when it is blank.
     #[must_use]
     pub fn parse(raw: &str) -> Option<Address> {
+        let cleaned = Self::cleaned(raw)?;
+        let words: Vec<&str> = cleaned.split(' ').map(address_word).collect();
+        let (number_at, zip_at) = Self::locate(&words);
+        let owned = |i: Option<usize>| i.and_then(|i| words.get(i)).map(|w| (*w).to_string());
+        Some(Address {
+            number: owned(number_at),
+            zip: owned(zip_at),
+            words: words.iter().map(|w| (*w).to_string()).collect(),
+        })
+    }
+
+    /// `(zip, house number)` of a one-line address, as [`Address::parse`] finds them, without
+    /// keeping its words: all a blocking key needs, for every stored contact.
+    #[must_use]
+    pub fn zip_and_number(raw: &str) -> Option<(String, String)> {
+        let cleaned = Self::cleaned(raw)?;
+        let words: Vec<&str> = cleaned.split(' ').map(address_word).collect();
+        let (number_at, zip_at) = Self::locate(&words);
+        let (number, zip) = (words.get(number_at?)?, words.get(zip_at?)?);
+        Some(((*zip).to_string(), (*number).to_string()))
+    }
+
+    /// The address cleaned (`#` read as `apt`), `None` when blank.
+    fn cleaned(raw: &str) -> Option<String> {
         let cleaned = clean(&raw.replace('#', " apt "));
-        if cleaned.is_empty() {
-            return None;
-        }
-        let words: Vec<String> = cleaned
-            .split(' ')
-            .map(|w| address_word(w).to_string())
-            .collect();
+        (!cleaned.is_empty()).then_some(cleaned)
+    }
+
+    /// Where the house number is (the first word starting with a digit) and where the postal
+    /// code is (the last word of 4 or 5 digits after it, the ZIP5 of a ZIP+4).
+    fn locate(words: &[&str]) -> (Option<usize>, Option<usize>) {
         let number_at = words
             .iter()
             .position(|w| w.starts_with(|c: char| c.is_ascii_digit()));
-        let number = number_at.and_then(|i| words.get(i)).cloned();
         let all_digits = |w: &str, n: usize| w.len() == n && w.chars().all(|c| c.is_ascii_digit());
-        let mut zip = None;
         for (i, w) in words.iter().enumerate().rev() {
             if Some(i) == number_at {
                 break;
@@ -329,11 +357,10 @@ impl Address {
                     .and_then(|p| words.get(p))
                     .is_some_and(|p| all_digits(p, 5));
             if (all_digits(w, 5) || all_digits(w, 4)) && !plus4 {
-                zip = Some(w.clone());
-                break;
+                return (number_at, Some(i));
             }
         }
-        Some(Address { words, number, zip })
+        (number_at, None)
     }
 
     /// The words joined by spaces: the address as compared.
@@ -501,6 +528,21 @@ mod tests {
             assert_eq!(address_word(long), short);
         }
         assert_eq!(Address::parse("  "), None);
+        // The key parts are the parsed ones, and none without both.
+        for raw in [
+            "123 North Main Street, Apartment 4B, Springfield IL 62704-1234",
+            "12b Elm Rd 9021",
+            "PO Box 7, Springfield",
+            "Main Street 62704",
+            "",
+        ] {
+            let parsed = Address::parse(raw).and_then(|a| Some((a.zip?, a.number?)));
+            assert_eq!(Address::zip_and_number(raw), parsed, "{raw}");
+        }
+        assert_eq!(
+            Address::zip_and_number("12b Elm Rd 9021"),
+            Some(("9021".to_string(), "12b".to_string()))
+        );
     }
 
     #[test]

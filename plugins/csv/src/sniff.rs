@@ -106,7 +106,7 @@ fn records(mut input: &[u8], delimiter: u8, at_eof: bool) -> Vec<(u64, usize)> {
     let mut field = Vec::new();
     let mut scratch = [0u8; 1024];
     let mut out = Vec::new();
-    let mut line = 1u64;
+    let mut lines = Lines::default();
     let mut start: Option<u64> = None;
     let mut filled = 0usize;
     while out.len() < HEADER_SCAN_RECORDS {
@@ -120,19 +120,15 @@ fn records(mut input: &[u8], delimiter: u8, at_eof: bool) -> Vec<(u64, usize)> {
             let lead = consumed
                 .iter()
                 .take_while(|&&b| b == b'\n' || b == b'\r')
-                .filter(|&&b| b == b'\n')
                 .count();
-            line += lead as u64;
-            if consumed.iter().any(|&b| b != b'\n' && b != b'\r') {
-                start = Some(line);
+            let (breaks, rest) = consumed.split_at_checked(lead).unwrap_or((consumed, &[]));
+            lines.advance(breaks);
+            if !rest.is_empty() {
+                start = Some(lines.line);
             }
-            line += consumed
-                .iter()
-                .skip_while(|&&b| b == b'\n' || b == b'\r')
-                .filter(|&&b| b == b'\n')
-                .count() as u64;
+            lines.advance(rest);
         } else {
-            line += consumed.iter().filter(|&&b| b == b'\n').count() as u64;
+            lines.advance(consumed);
         }
         input = input.get(nin..).unwrap_or_default();
         field.extend_from_slice(scratch.get(..nout).unwrap_or_default());
@@ -143,7 +139,7 @@ fn records(mut input: &[u8], delimiter: u8, at_eof: bool) -> Vec<(u64, usize)> {
                 }
                 field.clear();
                 if record_end {
-                    out.push((start.take().unwrap_or(line), filled));
+                    out.push((start.take().unwrap_or(lines.line), filled));
                     filled = 0;
                 }
             }
@@ -154,6 +150,40 @@ fn records(mut input: &[u8], delimiter: u8, at_eof: bool) -> Vec<(u64, usize)> {
     out
 }
 
+/// A line counter that agrees with the parser's (`Parser::count_lines`): `\n`, `\r\n` and a
+/// lone `\r` each end a line, as each ends a record. Counting only `\n` put every line of a
+/// file with classic Mac line ends (lone `\r`) on line 1, so title lines above the header were
+/// taken for the header and every row was rejected.
+struct Lines {
+    line: u64,
+    prev_cr: bool,
+}
+
+impl Default for Lines {
+    fn default() -> Self {
+        Self {
+            line: 1,
+            prev_cr: false,
+        }
+    }
+}
+
+impl Lines {
+    fn advance(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            match b {
+                b'\n' if self.prev_cr => self.prev_cr = false,
+                b'\n' => self.line += 1,
+                b'\r' => {
+                    self.line += 1;
+                    self.prev_cr = true;
+                }
+                _ => self.prev_cr = false,
+            }
+        }
+    }
+}
+
 /// How a delimiter is named in messages.
 pub(crate) fn describe(delimiter: u8) -> String {
     match delimiter {
@@ -162,12 +192,19 @@ pub(crate) fn describe(delimiter: u8) -> String {
     }
 }
 
-/// `text` after its first `n` lines.
+/// `text` after its first `n` lines (ended by `\n`, `\r\n` or a lone `\r`, as for the parser).
 fn skip_lines(text: &str, n: u64) -> &str {
     let mut rest = text;
     for _ in 0..n {
-        match rest.find('\n') {
-            Some(p) => rest = rest.get(p + 1..).unwrap_or_default(),
+        match rest.find(['\r', '\n']) {
+            Some(p) => {
+                let end = if rest.get(p..).is_some_and(|r| r.starts_with("\r\n")) {
+                    p + 2
+                } else {
+                    p + 1
+                };
+                rest = rest.get(end..).unwrap_or_default();
+            }
             None => return "",
         }
     }

@@ -13,10 +13,13 @@
 //! becomes its number, a date cell an ISO date; text stays text), or drop a row silently.
 
 mod cells;
+mod ole;
 
-use std::io::Cursor;
+use std::io::{Cursor, Read, Seek, SeekFrom};
 
-use calamine::{Data, Dimensions, Ods, Range, Reader, SheetVisible, Xls, Xlsb, Xlsx};
+use calamine::{
+    Data, DataRef, Dimensions, Ods, Range, Reader, SheetVisible, Xls, Xlsb, Xlsx, XlsxError,
+};
 use sluice_sdk::{
     Context, Error, Kind, ParamSpec, ParamType, Params, PluginInfo, RowVerdict, Source,
     SourceOutput, Verdict, distinct_names,
@@ -118,6 +121,200 @@ impl Source for Excel {
     }
 }
 
+/// The bytes of an OLE (.xls) file, read as if a few zero sectors followed them. calamine
+/// accepts a sector number up to the file's length divided by the sector size, one sector
+/// past the end, and then slices out of bounds (a panic: `cfb.rs`, `Sectors::get`) when a
+/// damaged file's chain points there. Reading zeros there instead gives it an empty sector,
+/// which it then rejects like any other damage. The length it is told (`SeekFrom::End`) is
+/// the file's own.
+struct ZeroTail {
+    bytes: Vec<u8>,
+    pos: u64,
+}
+
+impl ZeroTail {
+    /// Zeros readable past the end: two of the largest (4096-byte) sectors.
+    const TAIL: u64 = 8192;
+
+    fn new(bytes: Vec<u8>) -> Self {
+        Self { bytes, pos: 0 }
+    }
+}
+
+impl Read for ZeroTail {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let len = self.bytes.len() as u64;
+        let n = if let Some(data) = usize::try_from(self.pos)
+            .ok()
+            .and_then(|at| self.bytes.get(at..))
+            .filter(|d| !d.is_empty())
+        {
+            let n = data.len().min(buf.len());
+            buf.iter_mut().zip(data).for_each(|(b, d)| *b = *d);
+            n
+        } else {
+            let left = (len + Self::TAIL).saturating_sub(self.pos);
+            let n = usize::try_from(left).unwrap_or(usize::MAX).min(buf.len());
+            buf.iter_mut().take(n).for_each(|b| *b = 0);
+            n
+        };
+        self.pos += n as u64;
+        Ok(n)
+    }
+}
+
+impl Seek for ZeroTail {
+    fn seek(&mut self, to: SeekFrom) -> std::io::Result<u64> {
+        let (base, delta) = match to {
+            SeekFrom::Start(n) => (n, 0),
+            SeekFrom::End(d) => (self.bytes.len() as u64, d),
+            SeekFrom::Current(d) => (self.pos, d),
+        };
+        self.pos = base.checked_add_signed(delta).ok_or_else(|| {
+            std::io::Error::new(std::io::ErrorKind::InvalidInput, "seek before the start")
+        })?;
+        Ok(self.pos)
+    }
+}
+
+/// calamine reads an .ods table, row or cell until its end tag, and at the end of the
+/// content before one it waits for it forever (it takes the end of the XML for any other
+/// event, and does not check end tags' names). So the content must be well-formed XML:
+/// every element closed, by its own name.
+fn check_ods_tables(bytes: &[u8]) -> Result<(), String> {
+    use quick_xml::events::Event;
+
+    let Ok(mut zip) = zip::ZipArchive::new(Cursor::new(bytes)) else {
+        return Ok(());
+    };
+    let Ok(part) = zip.by_name("content.xml") else {
+        return Ok(());
+    };
+    let mut xml = quick_xml::Reader::from_reader(std::io::BufReader::new(part));
+    let config = xml.config_mut();
+    config.check_end_names = true;
+    config.expand_empty_elements = true;
+    config.trim_text(false);
+    let mut depth = 0usize;
+    let mut buf = Vec::new();
+    loop {
+        match xml.read_event_into(&mut buf) {
+            Ok(Event::Start(_)) => depth += 1,
+            Ok(Event::End(_)) => depth = depth.saturating_sub(1),
+            Ok(Event::Eof) if depth == 0 => return Ok(()),
+            Ok(Event::Eof) => {
+                return Err(format!(
+                    "its content ends inside {depth} unclosed element(s)"
+                ));
+            }
+            Ok(_) => {}
+            Err(e) => return Err(format!("its content is not well-formed XML ({e})")),
+        }
+        buf.clear();
+    }
+}
+
+/// The most shared strings an .xlsx may declare (`<sst uniqueCount>`), whatever its size.
+const MAX_SHARED_STRINGS: u64 = 16 * 1024 * 1024;
+
+/// calamine reserves room for as many shared strings as the workbook's `uniqueCount` says
+/// before reading one: a forged count (a 20-digit number) overflows the capacity (a panic)
+/// or asks for terabytes. The count must fit in the part's bytes (a string takes at least
+/// 8, `<si><t/></si>`) and under [`MAX_SHARED_STRINGS`].
+fn check_shared_strings(bytes: &[u8]) -> Result<(), String> {
+    // An unreadable archive is left to calamine, which says what is wrong with it.
+    let Ok(mut zip) = zip::ZipArchive::new(Cursor::new(bytes)) else {
+        return Ok(());
+    };
+    for i in 0..zip.len() {
+        let Ok(part) = zip.by_index(i) else {
+            continue;
+        };
+        let named = part
+            .name()
+            .is_ok_and(|n| n.to_ascii_lowercase().ends_with("sharedstrings.xml"));
+        if !named {
+            continue;
+        }
+        let size = part.size();
+        let mut head = Vec::new();
+        // The count is in the first tag; a prefix is enough.
+        let _ = part.take(4096).read_to_end(&mut head);
+        let head = String::from_utf8_lossy(&head);
+        let Some(count) = head
+            .split("uniqueCount=")
+            .nth(1)
+            .and_then(|rest| rest.get(1..))
+            .map(|rest| {
+                rest.chars()
+                    .take_while(char::is_ascii_digit)
+                    .collect::<String>()
+            })
+        else {
+            continue;
+        };
+        let fits = count
+            .parse::<u64>()
+            .is_ok_and(|n| n <= size / 8 && n <= MAX_SHARED_STRINGS);
+        if !fits {
+            return Err(format!(
+                "its shared strings claim a count ({count}) their {size} bytes cannot hold"
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Excel's sheet size: rows and columns.
+const SHEET_ROWS: u32 = 1_048_576;
+const SHEET_COLUMNS: u32 = 16_384;
+/// The most cells a sheet's rectangle (first to last used cell) may span: calamine allocates
+/// every cell of it, 32 bytes each, so past this the plugin's memory would run out.
+const MAX_SPAN_CELLS: u64 = 8 * 1024 * 1024;
+
+/// An .xlsx sheet's cells, read as calamine's `worksheet_range` does, but checking each
+/// cell's position first: a reference past the sheet's size (calamine's arithmetic wraps
+/// on "AAAAAAAAAAAA1") or two cells far apart would make it allocate gigabytes.
+fn xlsx_range(book: &mut Xlsx<Cursor<Vec<u8>>>, name: &str) -> Result<Range<Data>, String> {
+    let mut reader = match book.worksheet_cells_reader(name) {
+        Ok(reader) => reader,
+        // As calamine does: a chart sheet or the like reads as empty.
+        Err(XlsxError::NotAWorksheet(_)) => return Ok(Range::default()),
+        Err(e) => return Err(e.to_string()),
+    };
+    let mut cells = Vec::new();
+    let (mut top, mut bottom, mut left, mut right) = (u32::MAX, 0, u32::MAX, 0);
+    while let Some(cell) = reader.next_cell().map_err(|e| e.to_string())? {
+        if matches!(cell.get_value(), DataRef::Empty) {
+            continue;
+        }
+        let (row, column) = cell.get_position();
+        if row >= SHEET_ROWS || column >= SHEET_COLUMNS {
+            return Err(format!(
+                "a cell reference is past the sheet's {SHEET_ROWS} rows and {SHEET_COLUMNS} \
+                 columns"
+            ));
+        }
+        (top, bottom) = (top.min(row), bottom.max(row));
+        (left, right) = (left.min(column), right.max(column));
+        let span = u64::from(bottom - top + 1) * u64::from(right - left + 1);
+        if span > MAX_SPAN_CELLS {
+            return Err(format!(
+                "its cells span {} rows by {} columns, more than the {MAX_SPAN_CELLS} cells \
+                 the excel source reads; delete stray cells far from the data, or save the \
+                 sheet as CSV",
+                bottom - top + 1,
+                right - left + 1
+            ));
+        }
+        cells.push(calamine::Cell::new(
+            (row, column),
+            Data::from(cell.get_value().clone()),
+        ));
+    }
+    Ok(Range::from_sparse(cells))
+}
+
 fn too_big() -> Error {
     Error::BadInput(format!(
         "the workbook is larger than {} MiB, the most the excel source reads; save the sheet as \
@@ -130,7 +327,7 @@ fn too_big() -> Error {
 enum Book {
     Xlsx(Xlsx<Cursor<Vec<u8>>>),
     Xlsb(Xlsb<Cursor<Vec<u8>>>),
-    Xls(Xls<Cursor<Vec<u8>>>),
+    Xls(Xls<ZeroTail>),
     Ods(Ods<Cursor<Vec<u8>>>),
 }
 
@@ -154,6 +351,9 @@ impl Book {
         }
         if bytes.starts_with(ZIP_MAGIC) {
             if is_ods(&bytes) {
+                if let Err(why) = check_ods_tables(&bytes) {
+                    return Err(corrupt("an OpenDocument spreadsheet (.ods)", &why));
+                }
                 return match Ods::new(Cursor::new(bytes)) {
                     Ok(b) => Ok(Book::Ods(b)),
                     Err(calamine::OdsError::Password) => Err(Error::BadInput(PASSWORD.into())),
@@ -165,6 +365,9 @@ impl Book {
                     .map(Book::Xlsb)
                     .map_err(|e| corrupt("an Excel binary workbook (.xlsb)", &e));
             }
+            if let Err(why) = check_shared_strings(&bytes) {
+                return Err(corrupt("an Excel workbook (.xlsx)", &why));
+            }
             return Xlsx::new(Cursor::new(bytes))
                 .map(Book::Xlsx)
                 .map_err(|e| corrupt("an Excel workbook (.xlsx)", &e));
@@ -174,7 +377,19 @@ impl Book {
             if contains_utf16(&bytes, "EncryptedPackage") {
                 return Err(Error::BadInput(PASSWORD.into()));
             }
-            return match Xls::new(Cursor::new(bytes)) {
+            // The container is read in sectors of 4-byte entries; calamine asserts (panics)
+            // on a sector cut short inside an entry, as a cut-off download is. Such a file
+            // is damaged: say so before calamine sees it.
+            if !bytes.len().is_multiple_of(4) {
+                return Err(corrupt(
+                    "an Excel 97-2003 workbook (.xls)",
+                    &"it ends inside a sector",
+                ));
+            }
+            if let Err(why) = ole::check(&bytes) {
+                return Err(corrupt("an Excel 97-2003 workbook (.xls)", &why));
+            }
+            return match Xls::new(ZeroTail::new(bytes)) {
                 Ok(b) => Ok(Book::Xls(b)),
                 Err(calamine::XlsError::Password) => Err(Error::BadInput(PASSWORD.into())),
                 Err(e) => Err(corrupt("an Excel 97-2003 workbook (.xls)", &e)),
@@ -215,7 +430,7 @@ impl Book {
 
     fn range(&mut self, name: &str) -> Result<Range<Data>, Error> {
         let res = match self {
-            Book::Xlsx(b) => b.worksheet_range(name).map_err(|e| e.to_string()),
+            Book::Xlsx(b) => xlsx_range(b, name),
             Book::Xlsb(b) => b.worksheet_range(name).map_err(|e| e.to_string()),
             Book::Xls(b) => b.worksheet_range(name).map_err(|e| e.to_string()),
             Book::Ods(b) => b
@@ -494,6 +709,9 @@ fn non_empty(cells: &[Cell]) -> usize {
 /// Copies the value of each merged region's top-left cell into the rest of the region, so a
 /// value merged across rows (a date for a group of calls) belongs to every row it covers.
 fn fill_merged(range: &mut Range<Data>, merged: &[Dimensions]) {
+    let (Some(first), Some(last)) = (range.start(), range.end()) else {
+        return;
+    };
     for region in merged {
         let value = range
             .get_value(region.start)
@@ -502,8 +720,10 @@ fn fill_merged(range: &mut Range<Data>, merged: &[Dimensions]) {
         if cells::is_blank(&value) {
             continue;
         }
-        for row in region.start.0..=region.end.0 {
-            for col in region.start.1..=region.end.1 {
+        // Only the part inside the sheet's cells: a file may declare a region as large as
+        // the format allows (A1:XFD1048576, 17 billion cells), which would never finish.
+        for row in region.start.0.max(first.0)..=region.end.0.min(last.0) {
+            for col in region.start.1.max(first.1)..=region.end.1.min(last.1) {
                 if (row, col) != region.start && range.get_value((row, col)).is_some() {
                     range.set_value((row, col), value.clone());
                 }
@@ -563,6 +783,29 @@ mod tests {
             ["Email", "Column 2", "email (3)", "Email (2)"]
         );
         assert_eq!(w.len(), 2);
+    }
+
+    #[test]
+    fn merged_regions_past_the_sheet_fill_only_its_cells() {
+        let mut range = Range::new((0, 0), (1, 1));
+        range.set_value((0, 0), Data::String("x".into()));
+        range.set_value((1, 1), Data::String("y".into()));
+        // As large as the format allows: filled cell by cell, this would never finish.
+        fill_merged(&mut range, &[Dimensions::new((0, 0), (1_048_575, 16_383))]);
+        let cells: Vec<_> = range
+            .used_cells()
+            .map(|(r, c, v)| (r, c, v.clone()))
+            .collect();
+        let x = Data::String("x".into());
+        assert_eq!(
+            cells,
+            [
+                (0, 0, x.clone()),
+                (0, 1, x.clone()),
+                (1, 0, x.clone()),
+                (1, 1, x)
+            ]
+        );
     }
 
     #[test]

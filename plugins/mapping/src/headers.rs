@@ -43,15 +43,17 @@ impl AddressPart {
         AddressPart::Zip,
     ];
 
-    /// The name of the part as an output column (and in `columns`).
+    /// The name of the part as an output column (and in `columns`): one of
+    /// [`sluice_sdk::ADDRESS_PART_FIELDS`], the names the host stores parts under.
     #[must_use]
     pub fn name(self) -> &'static str {
+        let [line1, line2, city, state, zip] = sluice_sdk::ADDRESS_PART_FIELDS;
         match self {
-            AddressPart::Line1 => "Address Line 1",
-            AddressPart::Line2 => "Address Line 2",
-            AddressPart::City => "City",
-            AddressPart::State => "State",
-            AddressPart::Zip => "Zip",
+            AddressPart::Line1 => line1,
+            AddressPart::Line2 => line2,
+            AddressPart::City => city,
+            AddressPart::State => state,
+            AddressPart::Zip => zip,
         }
     }
 }

@@ -68,6 +68,9 @@ enum Compute {
     },
     /// Primary Address joined from its parts.
     Address([Option<usize>; 5]),
+    /// Primary Address from its own column, or joined from the parts where that cell is
+    /// empty (the store keeps parts only beside the address they describe).
+    AddressOr(usize, [Option<usize>; 5]),
     /// Notes followed by `Column: value` for each unmapped column (`unmapped = "notes"`).
     Notes {
         notes: Option<usize>,
@@ -511,6 +514,9 @@ impl Transform for Mapping {
                     used_parts = true;
                     Some(Compute::Address(parts.map(|p| p.map(&mut read))))
                 }
+                ("Primary Address", Some(i)) if parts.iter().any(Option::is_some) => {
+                    Some(Compute::AddressOr(read(i), parts.map(|p| p.map(&mut read))))
+                }
                 ("Notes", notes) if options.unmapped_to_notes && !unmapped.is_empty() => {
                     Some(Compute::Notes {
                         notes: notes.map(&mut read),
@@ -575,8 +581,10 @@ impl Transform for Mapping {
                 && status == MappingStatus::Certain
                 && !used_parts
             {
-                reason =
-                    format!("{reason}; Primary Address has its own column, kept as a part only");
+                reason = format!(
+                    "{reason}; Primary Address has its own column, kept as a part (joined into \
+                     Primary Address only where that is empty)"
+                );
                 targets.retain(|t| t != "Primary Address");
             }
             if status == MappingStatus::Unmapped && options.unmapped_to_notes {
@@ -747,6 +755,14 @@ impl Mapping {
             }
             Compute::Address(parts) => {
                 Cow::Owned(contact::address(parts.map(|p| p.map_or("", cell))))
+            }
+            Compute::AddressOr(whole, parts) => {
+                let whole = cell(*whole);
+                if whole.trim().is_empty() {
+                    Cow::Owned(contact::address(parts.map(|p| p.map_or("", cell))))
+                } else {
+                    Cow::Borrowed(whole)
+                }
             }
             Compute::Notes { notes, extra } => {
                 let mut text = notes.map_or("", cell).trim().to_string();

@@ -103,6 +103,11 @@ pub fn date(raw: &str, order: DateOrder, tz: Tz) -> Option<ParsedDate> {
             .with_timezone(&Utc),
         None => local_to_utc(&local, tz)?,
     };
+    // A date written in years 0000-9999 can land outside them in UTC ("9999-12-31 23:00" in
+    // New York); such an instant has no `YYYY-MM-DDTHH:MM:SSZ` form, and is no real date.
+    if !(0..=9999).contains(&utc.year()) {
+        return None;
+    }
     Some(ParsedDate {
         utc: iso_utc(&utc.naive_utc()),
         local_date: local.date(),
@@ -660,6 +665,12 @@ mod tests {
             ("yesterday", Mdy, "UTC", None),
             ("2025", Mdy, "UTC", None),
             ("", Mdy, "UTC", None),
+            // In UTC these fall in year 10000 or -1, which were written as
+            // "+10000-01-01T04:00:00Z" and "-0001-12-31T18:18:44Z", unreadable downstream.
+            ("9999-12-31 23:00", Mdy, ny, None),
+            ("0000-01-01", Mdy, "Asia/Kathmandu", None),
+            ("9999-12-31 23:00", Mdy, "UTC", Some("9999-12-31T23:00:00Z")),
+            ("0000-01-01", Mdy, "UTC", Some("0000-01-01T00:00:00Z")),
         ];
         for (raw, order, tz, want) in table {
             assert_eq!(

@@ -1,5 +1,6 @@
-//! A hostile validator for the host's sandbox tests: on the row numbered `row` (and, when
-//! `batch` is set, only in the `batch`-th batch it sees) it does what `behaviour` says
+//! A hostile validator for the host's sandbox tests: on the row numbered `row` (every row
+//! when `row` is 0; and, when `batch` is set, only in the `batch`-th batch it sees) it does
+//! what `behaviour` says
 //! (`loop`, `alloc`, `recurse`, `panic`, `trap`, `bad-index`, `open-file`, `connect`); on
 //! every other row it says ok.
 //!
@@ -42,7 +43,7 @@ impl Validator for Hostile {
                     "row",
                     ParamType::Integer,
                     "2",
-                    "The row number to misbehave on",
+                    "The row number to misbehave on; 0 for every row",
                 ),
                 ParamSpec::optional(
                     "batch",
@@ -73,7 +74,8 @@ impl Validator for Hostile {
 
     fn validate(&mut self, rows: &Batch, out: &mut Vec<RowVerdict>) -> Result<(), Error> {
         self.seen += 1;
-        if !rows.row_numbers().contains(&self.row) || (self.batch != 0 && self.batch != self.seen) {
+        let hit = self.row == 0 || rows.row_numbers().contains(&self.row);
+        if !hit || (self.batch != 0 && self.batch != self.seen) {
             return Ok(());
         }
         match self.behaviour.as_str() {
