@@ -513,7 +513,17 @@ fn a_file_deleted_while_it_is_read_is_refused_and_nothing_kept() {
         "{results}"
     );
     assert_eq!(dump(&env), before, "the failed import changed data");
-    assert_eq!(env.count("imports"), 1);
+    // Listed as failed, with the error, though it never reached its first row.
+    assert_eq!(
+        env.query("SELECT status, error FROM imports ORDER BY id"),
+        vec![
+            vec!["committed".to_string(), "NULL".into()],
+            vec![
+                "failed".into(),
+                results[0]["error"].as_str().unwrap().into()
+            ],
+        ]
+    );
 
     let file = env.write("next.csv", &interactions_csv(20, 10, "next"));
     let out = import(&env, &file);

@@ -289,15 +289,18 @@ fn xls_files_that_crash_the_parser_fail_inside_the_sandbox() {
             "{file}: {error}"
         );
         assert_eq!(results[1]["status"], "imported", "{file}: {}", results[1]);
-        // The store holds the good file alone.
+        // The failed file is listed with its error; the data is the good file's alone.
         assert_eq!(
-            env.query("SELECT id, status FROM imports"),
-            vec![vec!["1".to_string(), "committed".to_string()]],
+            env.query("SELECT id, status, coalesce(error, '') FROM imports"),
+            vec![
+                vec!["1".to_string(), "failed".to_string(), error.to_string()],
+                vec!["2".to_string(), "committed".to_string(), String::new()],
+            ],
             "{file}"
         );
         assert_eq!(
             env.query("SELECT import_id, count(*) FROM interactions GROUP BY import_id"),
-            vec![vec!["1".to_string(), "5".to_string()]],
+            vec![vec!["2".to_string(), "5".to_string()]],
             "{file}"
         );
     }

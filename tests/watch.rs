@@ -564,7 +564,17 @@ fn once_handles_the_backlog_and_sums_it_up_in_the_exit_code() {
     // All clean: 0.
     env.write("inbox/more.csv", &interactions_csv(2, 2, "more"));
     assert_eq!(watch_once().status.code(), Some(0));
-    assert_eq!(env.count("imports"), 3);
+    // Every attempt is listed, the empty file as failed.
+    assert_eq!(
+        env.query("SELECT file_name, status FROM imports ORDER BY file_name"),
+        [
+            ["clean.csv", "committed"],
+            ["empty.csv", "failed"],
+            ["more.csv", "committed"],
+            ["partial.csv", "committed"],
+        ]
+        .map(|r| r.map(String::from).to_vec())
+    );
 }
 
 #[test]

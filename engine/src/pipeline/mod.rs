@@ -403,14 +403,7 @@ pub fn run_import_with(
     let ctx = import_context(spec, file, opts);
     let file_name = ctx.file_name.clone();
 
-    progress.phase(file, Phase::Preparing);
-    let mut reader = Reader::open(host, pipeline, file, &ctx)?;
-    reader.expected_sha256 = Some(sha.clone());
-    let (header, first) = reader.until_header()?;
-    let mut chain = Chain::prepare(host, pipeline, &header, &ctx, &mut reader.warnings)?;
-    chain.index_contacts(store, spec.batch_size)?;
-
-    let new = NewImport {
+    let new_import = |columns: Vec<String>| NewImport {
         name: opts.name.clone().unwrap_or_else(|| file_name.clone()),
         description: opts.description.clone(),
         pipeline: spec.name.clone(),
@@ -418,9 +411,34 @@ pub fn run_import_with(
         timezone: ctx.timezone.clone(),
         member_code: ctx.member_code.clone(),
         file_name: file_name.clone(),
-        file_sha256: sha,
-        columns: header.clone(),
+        file_sha256: sha.clone(),
+        columns,
     };
+
+    progress.phase(file, Phase::Preparing);
+    let prepared = (|| {
+        let mut reader = Reader::open(host, pipeline, file, &ctx)?;
+        reader.expected_sha256 = Some(sha.clone());
+        let (header, first) = reader.until_header()?;
+        let mut chain = Chain::prepare(host, pipeline, &header, &ctx, &mut reader.warnings)?;
+        chain.index_contacts(store, spec.batch_size)?;
+        Ok::<_, Error>((reader, header, first, chain))
+    })();
+    let (mut reader, header, first, mut chain) = match prepared {
+        Ok(prepared) => prepared,
+        Err(e) => {
+            // A file that fails before its first row (unreadable, a source or plugin that
+            // cannot start) is listed too, so that `sluice imports` shows every attempt. A
+            // failure to record it must not hide the original error.
+            if !opts.dry_run {
+                let _ = store
+                    .start_import(&new_import(Vec::new()))
+                    .and_then(|id| store.fail_import(id, &e.to_string()));
+            }
+            return Err(e);
+        }
+    };
+    let new = new_import(header.clone());
     // A dry run records the import inside its own transaction, which it rolls back.
     let import_id = if opts.dry_run {
         None
