@@ -304,6 +304,26 @@ fn xls_files_that_crash_the_parser_fail_inside_the_sandbox() {
             "{file}"
         );
     }
+    // On a terminal the message says what to do about it.
+    let env = Env::new();
+    let p = pipeline(&env, "");
+    let db = env.db().display().to_string();
+    let out = env.sluice(&[
+        "import",
+        p.to_str().unwrap(),
+        &fixture("xls_panics/xls_633.xls"),
+        "--db",
+        &db,
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains(
+            "nothing was imported; the file is probably damaged: open it in a spreadsheet \
+             program, save or export it again (as .xlsx or CSV) and import that"
+        ),
+        "{}",
+        stderr(&out)
+    );
 }
 
 /// What the `Export` sheet of `interactions.*` holds, as stored.

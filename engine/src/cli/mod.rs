@@ -180,6 +180,12 @@ impl From<pipeline::Error> for Failure {
             e @ pipeline::Error::Plugin(crate::plugin::Error::Environment { .. }) => {
                 Failure::new(Exit::Failed, e).fix(ENVIRONMENT_FIX)
             }
+            // A source that faults is, in practice, a parser meeting a damaged file.
+            e if matches!(&e, pipeline::Error::Plugin(crate::plugin::Error::Fault { stage, .. })
+                if stage.starts_with("[source")) =>
+            {
+                Failure::new(Exit::Failed, e).fix("nothing was imported; the file is probably damaged: open it in a spreadsheet program, save or export it again (as .xlsx or CSV) and import that")
+            }
             e @ pipeline::Error::Plugin(_) => {
                 Failure::new(Exit::Failed, e).fix("nothing was imported; fix the plugin or its parameters, or report the plugin fault")
             }
