@@ -1124,7 +1124,7 @@ impl Chain {
         report: &mut ImportReport,
     ) -> Result<i64, Error> {
         let fields = &row.contact;
-        let id = tx.create_contact_with_parts(fields, &row.address_parts)?;
+        let id = tx.create_contact(fields, &row.address_parts)?;
         self.index.insert(id, fields, keys);
         report.contacts_created += 1;
         Ok(id)
@@ -1139,7 +1139,7 @@ impl Chain {
     ) -> Result<(), Error> {
         let fields = &row.contact;
         // The parts' changes (fields 9 to 13) miss the index below: matchers do not see parts.
-        let changes = tx.update_contact_with_parts(id, fields, &row.address_parts, &self.append)?;
+        let changes = tx.update_contact(id, fields, &row.address_parts, &self.append)?;
         let mut merged = self
             .index
             .fields(id)

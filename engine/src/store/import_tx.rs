@@ -294,23 +294,14 @@ impl ImportTx<'_> {
     }
 
     /// Creates a contact with these fields (in [`CONTACT_COLUMNS`](super::CONTACT_COLUMNS) order) and logs the
-    /// creation. Returns the new contact's id.
-    ///
-    /// # Errors
-    ///
-    /// [`Error::Write`] or [`Error::Busy`].
-    pub fn create_contact<S: AsRef<str>>(&mut self, fields: &[S; 9]) -> Result<i64, Error> {
-        self.create_contact_with_parts(fields, &[""; 5])
-    }
-
-    /// [`ImportTx::create_contact`] with the contact's address parts (in
+    /// creation. Returns the new contact's id. `parts` are its address parts (in
     /// [`ADDRESS_PART_COLUMNS`](super::ADDRESS_PART_COLUMNS) order), which describe its address
     /// or are empty.
     ///
     /// # Errors
     ///
     /// [`Error::Write`] or [`Error::Busy`].
-    pub fn create_contact_with_parts<S: AsRef<str>>(
+    pub fn create_contact<S: AsRef<str>>(
         &mut self,
         fields: &[S; 9],
         parts: &[&str; 5],
@@ -366,29 +357,16 @@ impl ImportTx<'_> {
     /// first; a caller holding the contacts in memory can skip rows that bring nothing new by
     /// asking [`FieldPolicy::merge`] itself.
     ///
+    /// The row's address `parts` (in [`ADDRESS_PART_COLUMNS`](super::ADDRESS_PART_COLUMNS)
+    /// order) follow the address under its policy as [`merge_address_parts`] decides; their
+    /// changes are returned and logged as fields 9 to 13. (So a row that replaces the address
+    /// without parts clears the old parts, and a caller that skips rows bringing nothing new
+    /// must ask about the parts too: the same address with parts can still fill them.)
+    ///
     /// # Errors
     ///
     /// [`Error::NoSuchContact`], [`Error::Write`] or [`Error::Busy`].
     pub fn update_contact<S: AsRef<str>>(
-        &mut self,
-        id: i64,
-        fields: &[S; 9],
-        policies: &[FieldPolicy; 9],
-    ) -> Result<Vec<FieldChange>, Error> {
-        self.update_contact_with_parts(id, fields, &[""; 5], policies)
-    }
-
-    /// [`ImportTx::update_contact`] with the row's address parts (in
-    /// [`ADDRESS_PART_COLUMNS`](super::ADDRESS_PART_COLUMNS) order), which follow the address
-    /// under its policy as [`merge_address_parts`] decides; their changes are returned and
-    /// logged as fields 9 to 13. (So a row that replaces the address without parts clears the
-    /// old parts, and a caller that skips rows bringing nothing new must ask about the parts
-    /// too: the same address with parts can still fill them.)
-    ///
-    /// # Errors
-    ///
-    /// [`Error::NoSuchContact`], [`Error::Write`] or [`Error::Busy`].
-    pub fn update_contact_with_parts<S: AsRef<str>>(
         &mut self,
         id: i64,
         fields: &[S; 9],

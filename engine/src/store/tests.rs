@@ -240,8 +240,8 @@ fn full_import_round_trip() {
         "",
         "",
     ];
-    let ada_id = tx.create_contact(&ada).unwrap();
-    let acme_id = tx.create_contact(&acme).unwrap();
+    let ada_id = tx.create_contact(&ada, &[""; 5]).unwrap();
+    let acme_id = tx.create_contact(&acme, &[""; 5]).unwrap();
     let call = tx
         .add_interaction(&NewInteraction {
             contact_id: ada_id,
@@ -474,7 +474,9 @@ fn dropping_the_transaction_rolls_back_and_the_import_stays_running_until_failed
     let id = store.start_import(&new_import("beef")).unwrap();
     {
         let mut tx = store.begin(id).unwrap();
-        let contact = tx.create_contact(&[""; 9].map(str::to_owned)).unwrap();
+        let contact = tx
+            .create_contact(&[""; 9].map(str::to_owned), &[""; 5])
+            .unwrap();
         let i = tx.add_interaction(&interaction(contact, 1)).unwrap();
         tx.add_pledge(&NewPledge {
             interaction_id: i,
@@ -547,17 +549,20 @@ fn update_contact_fills_replaces_and_ignores_and_logs_every_change() {
     let first = store.start_import(&new_import("1")).unwrap();
     let mut tx = store.begin(first).unwrap();
     let id = tx
-        .create_contact(&[
-            "individual",
-            "Grace",
-            "Hopper",
-            "",
-            "",
-            "grace@navy.mil",
-            "",
-            "US Navy",
-            " ",
-        ])
+        .create_contact(
+            &[
+                "individual",
+                "Grace",
+                "Hopper",
+                "",
+                "",
+                "grace@navy.mil",
+                "",
+                "US Navy",
+                " ",
+            ],
+            &[""; 5],
+        )
         .unwrap();
     tx.commit(&Counts::default()).unwrap();
 
@@ -578,7 +583,9 @@ fn update_contact_fills_replaces_and_ignores_and_logs_every_change() {
     let policies = [
         Replace, Replace, Replace, Fill, Replace, Replace, Ignore, Fill, Fill,
     ];
-    let changes = tx.update_contact(id, &incoming, &policies).unwrap();
+    let changes = tx
+        .update_contact(id, &incoming, &[""; 5], &policies)
+        .unwrap();
     let change = |field: usize, action, old: &str, new: &str| FieldChange {
         contact_id: id,
         field,
@@ -597,8 +604,14 @@ fn update_contact_fills_replaces_and_ignores_and_logs_every_change() {
     );
     assert_eq!(changes[2].column(), "email");
     // Nothing left to do the second time.
-    assert_eq!(tx.update_contact(id, &incoming, &policies).unwrap(), vec![]);
-    let err = tx.update_contact(id + 1, &incoming, &policies).unwrap_err();
+    assert_eq!(
+        tx.update_contact(id, &incoming, &[""; 5], &policies)
+            .unwrap(),
+        vec![]
+    );
+    let err = tx
+        .update_contact(id + 1, &incoming, &[""; 5], &policies)
+        .unwrap_err();
     assert!(
         matches!(err, Error::NoSuchContact { contact_id, .. } if contact_id == id + 1),
         "{err:?}"
@@ -667,12 +680,13 @@ fn an_empty_contact_type_is_filled() {
     let import = store.start_import(&new_import("1")).unwrap();
     let mut tx = store.begin(import).unwrap();
     let id = tx
-        .create_contact(&["", "Alan", "Turing", "", "", "", "", "", ""])
+        .create_contact(&["", "Alan", "Turing", "", "", "", "", "", ""], &[""; 5])
         .unwrap();
     let changes = tx
         .update_contact(
             id,
             &["individual", "", "", "", "", "", "", "", ""],
+            &[""; 5],
             &[FieldPolicy::Fill; 9],
         )
         .unwrap();
@@ -689,7 +703,7 @@ fn a_zero_pledge_is_an_error_naming_the_row() {
     let import = store.start_import(&new_import("1")).unwrap();
     let mut tx = store.begin(import).unwrap();
     let contact = tx
-        .create_contact(&["individual", "A", "B", "", "", "", "", "", ""])
+        .create_contact(&["individual", "A", "B", "", "", "", "", "", ""], &[""; 5])
         .unwrap();
     let interaction_id = tx.add_interaction(&interaction(contact, 17)).unwrap();
     for amount_cents in [0, -100] {
@@ -747,7 +761,7 @@ fn bad_rows_are_errors_naming_the_row() {
     let import = store.start_import(&new_import("1")).unwrap();
     let mut tx = store.begin(import).unwrap();
     let contact = tx
-        .create_contact(&["individual", "A", "B", "", "", "", "", "", ""])
+        .create_contact(&["individual", "A", "B", "", "", "", "", "", ""], &[""; 5])
         .unwrap();
     let row_of = |err: Error| match err {
         Error::Write { row_number, .. } => row_number,
@@ -781,7 +795,7 @@ fn counts_that_do_not_add_up_are_not_committed() {
     let import = store.start_import(&new_import("1")).unwrap();
     let mut tx = store.begin(import).unwrap();
     let contact = tx
-        .create_contact(&["individual", "A", "B", "", "", "", "", "", ""])
+        .create_contact(&["individual", "A", "B", "", "", "", "", "", ""], &[""; 5])
         .unwrap();
     tx.add_interaction(&interaction(contact, 1)).unwrap();
     let err = tx
@@ -919,7 +933,7 @@ fn a_large_import_rebuilds_the_contact_index_at_commit_or_keeps_it_on_rollback()
         let import = store.start_import(&new_import("big")).unwrap();
         let mut tx = store.begin(import).unwrap();
         let contact = tx
-            .create_contact(&["individual", "A", "B", "", "", "", "", "", ""])
+            .create_contact(&["individual", "A", "B", "", "", "", "", "", ""], &[""; 5])
             .unwrap();
         for row in 1..=rows {
             assert_eq!(tx.index_deferred(), u64::from(row) > DEFER_INDEX_MIN);
