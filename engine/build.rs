@@ -27,8 +27,9 @@ const BUILTINS: [(&str, &str); 6] = [
 /// Plugins built only so the host's tests can load real components.
 /// `sluice-plugin-example-matcher` is the custom matcher of `configs/custom-matcher.toml`,
 /// loaded by path, never embedded.
-const FIXTURES: [&str; 5] = [
+const FIXTURES: [&str; 6] = [
     "sluice-fixture-hostile",
+    "sluice-fixture-hostile-source",
     "sluice-fixture-hostile-transform",
     "sluice-fixture-hostile-matcher",
     "sluice-fixture-liar",
@@ -48,7 +49,7 @@ fn run() -> Result<(), String> {
         .parent()
         .ok_or("engine/ has no parent directory")?
         .to_path_buf();
-    for dir in ["plugins", "sdk", "tests/plugins"] {
+    for dir in ["plugins", "sdk", "tests/plugins", "vendor"] {
         println!("cargo::rerun-if-changed={}", root.join(dir).display());
     }
     println!(

@@ -20,13 +20,21 @@ fn fixture(name: &str) -> String {
         .to_string()
 }
 
+/// The `[source]` table of the pipelines below, unless a test says otherwise.
+const CSV_SOURCE: &str = "plugin = \"csv\"\n";
+
 /// A pipeline with small batches and tight limits around `stages`.
 fn pipeline(env: &Env, name: &str, stages: &str) -> PathBuf {
+    pipeline_reading(env, name, CSV_SOURCE, stages)
+}
+
+/// [`pipeline`] with `source` as the body of its `[source]` table.
+fn pipeline_reading(env: &Env, name: &str, source: &str, stages: &str) -> PathBuf {
     env.write(
         &format!("{name}.toml"),
         &format!(
             "[pipeline]\nname = \"{name}\"\nbatch_size = 2\nplugin_timeout_ms = 2000\nplugin_memory_mb = 256\n\
-             [source]\nplugin = \"csv\"\n{stages}[store]\npath = \"store.db\"\n"
+             [source]\n{source}{stages}[store]\npath = \"store.db\"\n"
         ),
     )
 }
@@ -34,9 +42,14 @@ fn pipeline(env: &Env, name: &str, stages: &str) -> PathBuf {
 /// Imports the bad file alone (it must fail with `prefix`…`says` within 15 s and change no
 /// data), then the bad file and a good one in one process (the good one must import).
 fn fails_cleanly(stages: &str, prefix: &str, says: &str) {
+    fails_cleanly_reading(CSV_SOURCE, stages, prefix, says);
+}
+
+/// [`fails_cleanly`] with `source` as the body of the pipeline's `[source]` table.
+fn fails_cleanly_reading(source: &str, stages: &str, prefix: &str, says: &str) {
     let env = Env::new();
     seed_two_people(&env);
-    let pipeline = pipeline(&env, "hostile", stages);
+    let pipeline = pipeline_reading(&env, "hostile", source, stages);
     let pipeline = pipeline.to_str().unwrap();
     let (bad, next) = (six_people(&env), two_new_people(&env));
     let before = dump(&env);
@@ -122,6 +135,34 @@ fn a_plugin_cannot_open_a_socket() {
         &hostile_validator("connect", ""),
         "plugin `hostile` 0.1.0 in [[validate]] #1 at rows 4-5: ",
         "could not connect to 127.0.0.1:9",
+    );
+}
+
+/// A source that panics at row 5 of its file, as a parser meeting a damaged file would: the
+/// file fails naming the plugin and changes nothing, the next file of the same command
+/// imports, and on a terminal the advice is about the file, the one thing the user can fix.
+#[test]
+fn a_source_panicking_at_row_5_fails_its_file_alone() {
+    let source = format!("plugin = {:?}\n", fixture("sluice_fixture_hostile_source"));
+    let stages = "[[transform]]\nplugin = \"mapping\"\n[[validate]]\nplugin = \"interactions\"\n";
+    fails_cleanly_reading(
+        &source,
+        stages,
+        "plugin `hostile-source` 0.1.0 failed in [source]: it panicked (it said: ",
+        "hostile source panics on row 5",
+    );
+
+    let env = Env::new();
+    let pipeline = pipeline_reading(&env, "hostile", &source, stages);
+    let out = env.sluice(&["import", pipeline.to_str().unwrap(), &six_people(&env)]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains(
+            "nothing was imported; the file is probably damaged: open it in a spreadsheet \
+             program, save or export it again (as .xlsx or CSV) and import that"
+        ),
+        "{}",
+        stderr(&out)
     );
 }
 

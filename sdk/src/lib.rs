@@ -352,8 +352,20 @@ pub fn column_index(columns: &[String], name: &str) -> Option<u32> {
 /// case-insensitively, as mapping compares them) get ` (2)`, ` (3)` …; each change is a
 /// warning. Empty and repeated names are legal in CSV and spreadsheets alike, but a column cannot be mapped by a name
 /// it shares.
+///
+/// Names are compared through ASCII-lowercased keys held in sets, and each repeated name
+/// remembers the next suffix to try: a header of thousands of columns (a wide sheet, or a
+/// damaged file's) must not take quadratic or cubic time.
 #[must_use]
 pub fn distinct_names(raw: &[String], warnings: &mut Vec<String>) -> Vec<String> {
+    use std::collections::{HashMap, HashSet};
+
+    let raw_keys: HashSet<String> = raw.iter().map(|n| n.to_ascii_lowercase()).collect();
+    // The key of every name chosen so far → the 0-based column that first has it.
+    let mut first: HashMap<String, usize> = HashMap::with_capacity(raw.len());
+    // The key of a repeated name → the suffix to try next. Names are only ever added, so
+    // every smaller suffix is still taken.
+    let mut next_suffix: HashMap<String, usize> = HashMap::new();
     let mut names: Vec<String> = Vec::with_capacity(raw.len());
     for (i, name) in raw.iter().enumerate() {
         let mut chosen = if name.is_empty() {
@@ -366,23 +378,25 @@ pub fn distinct_names(raw: &[String], warnings: &mut Vec<String>) -> Vec<String>
         } else {
             name.clone()
         };
-        if let Some(first) = names.iter().position(|n| n.eq_ignore_ascii_case(&chosen)) {
+        let key = chosen.to_ascii_lowercase();
+        if let Some(&first_at) = first.get(&key) {
             let base = chosen.clone();
-            let mut k = 2;
-            while names
-                .iter()
-                .chain(raw.iter())
-                .any(|n| n.eq_ignore_ascii_case(&chosen))
-            {
+            let k = next_suffix.entry(key).or_insert(2);
+            loop {
                 chosen = format!("{base} ({k})");
-                k += 1;
+                *k += 1;
+                let candidate = chosen.to_ascii_lowercase();
+                if !first.contains_key(&candidate) && !raw_keys.contains(&candidate) {
+                    break;
+                }
             }
             warnings.push(format!(
                 "column {} repeats the name {base:?} of column {}; it is called {chosen:?}",
                 i + 1,
-                first + 1
+                first_at + 1
             ));
         }
+        first.entry(chosen.to_ascii_lowercase()).or_insert(i);
         names.push(chosen);
     }
     names
@@ -442,6 +456,48 @@ mod tests {
                 (5, 8.0 / 9.0, vec!["8 same".to_string()]),
                 (8, 7.0 / 9.0, vec![]),
             ]
+        );
+    }
+
+    /// Suffixes skip every name the header already has, in any case; a header name equal to
+    /// a suffixed one keeps its name when it comes first in the header, or gets a suffix of
+    /// its own.
+    #[test]
+    fn distinct_names_skip_taken_suffixes() {
+        let raw: Vec<String> = ["a", "A (2)", "a", "A", "", "a (3)"]
+            .iter()
+            .map(|n| (*n).to_string())
+            .collect();
+        let mut warnings = Vec::new();
+        assert_eq!(
+            distinct_names(&raw, &mut warnings),
+            ["a", "A (2)", "a (4)", "A (5)", "Column 5", "a (3)"]
+        );
+        assert_eq!(
+            warnings,
+            [
+                "column 3 repeats the name \"a\" of column 1; it is called \"a (4)\"",
+                "column 4 repeats the name \"A\" of column 1; it is called \"A (5)\"",
+                "column 5 has no name in the header; it is called \"Column 5\"",
+            ]
+        );
+    }
+
+    /// 20,000 columns of one name (a damaged workbook's header row hung the excel source:
+    /// every repeat tried every suffix from 2 against every name, cubic time).
+    #[test]
+    fn distinct_names_of_a_wide_repeated_header() {
+        let raw = vec!["Email".to_string(); 20_000];
+        let mut warnings = Vec::new();
+        let names = distinct_names(&raw, &mut warnings);
+        let expected: Vec<String> = std::iter::once("Email".to_string())
+            .chain((2..=20_000).map(|k| format!("Email ({k})")))
+            .collect();
+        assert_eq!(names, expected);
+        assert_eq!(warnings.len(), 19_999);
+        assert_eq!(
+            warnings[19_998],
+            "column 20000 repeats the name \"Email\" of column 1; it is called \"Email (20000)\""
         );
     }
 }

@@ -18,7 +18,8 @@ mod ole;
 use std::io::{Cursor, Read, Seek, SeekFrom};
 
 use calamine::{
-    Data, DataRef, Dimensions, Ods, Range, Reader, SheetVisible, Xls, Xlsb, Xlsx, XlsxError,
+    Data, DataRef, Dimensions, Ods, Range, Reader, SheetVisible, Xls, XlsOptions, Xlsb, Xlsx,
+    XlsxError,
 };
 use sluice_sdk::{
     Context, Error, Kind, ParamSpec, ParamType, Params, PluginInfo, RowVerdict, Source,
@@ -299,13 +300,7 @@ fn xlsx_range(book: &mut Xlsx<Cursor<Vec<u8>>>, name: &str) -> Result<Range<Data
         (left, right) = (left.min(column), right.max(column));
         let span = u64::from(bottom - top + 1) * u64::from(right - left + 1);
         if span > MAX_SPAN_CELLS {
-            return Err(format!(
-                "its cells span {} rows by {} columns, more than the {MAX_SPAN_CELLS} cells \
-                 the excel source reads; delete stray cells far from the data, or save the \
-                 sheet as CSV",
-                bottom - top + 1,
-                right - left + 1
-            ));
+            return Err(too_many_cells(bottom - top + 1, right - left + 1));
         }
         cells.push(calamine::Cell::new(
             (row, column),
@@ -313,6 +308,14 @@ fn xlsx_range(book: &mut Xlsx<Cursor<Vec<u8>>>, name: &str) -> Result<Range<Data
         ));
     }
     Ok(Range::from_sparse(cells))
+}
+
+/// Why a sheet whose cells span `rows` by `cols` is not read (over [`MAX_SPAN_CELLS`]).
+fn too_many_cells(rows: impl std::fmt::Display, cols: impl std::fmt::Display) -> String {
+    format!(
+        "its cells span {rows} rows by {cols} columns, more than the {MAX_SPAN_CELLS} cells the \
+         excel source reads; delete stray cells far from the data, or save the sheet as CSV"
+    )
 }
 
 fn too_big() -> Error {
@@ -389,9 +392,20 @@ impl Book {
             if let Err(why) = ole::check(&bytes) {
                 return Err(corrupt("an Excel 97-2003 workbook (.xls)", &why));
             }
-            return match Xls::new(ZeroTail::new(bytes)) {
+            // calamine reads every sheet of an .xls here, each into a range holding every cell
+            // between its first and last: the same bound as for .xlsx cells (`xlsx_range`).
+            let mut options = XlsOptions::default();
+            options.max_sheet_cells = Some(MAX_SPAN_CELLS);
+            return match Xls::new_with_options(ZeroTail::new(bytes), options) {
                 Ok(b) => Ok(Book::Xls(b)),
                 Err(calamine::XlsError::Password) => Err(Error::BadInput(PASSWORD.into())),
+                Err(calamine::XlsError::SheetTooLarge { name, rows, cols }) => {
+                    Err(Error::BadInput(format!(
+                        "sheet {name:?} cannot be read ({}); the workbook may be damaged: open \
+                         it and save it again",
+                        too_many_cells(rows, cols)
+                    )))
+                }
                 Err(e) => Err(corrupt("an Excel 97-2003 workbook (.xls)", &e)),
             };
         }

@@ -205,3 +205,131 @@ fn an_ods_table_closed_before_it_opens_is_damage_not_a_hang() {
          LibreOffice and save it again"
     );
 }
+
+/// What the excel source says about a damaged .xls whose records calamine refuses.
+fn damaged_xls(why: &str) -> String {
+    format!(
+        "the file looks like an Excel 97-2003 workbook (.xls) but cannot be read ({why}); it may \
+         be damaged or cut off: open it in Excel or LibreOffice and save it again"
+    )
+}
+
+/// .xls files (8704 bytes, mutated from `tests/fixtures/sources/interactions.xls` by
+/// `excel_source`) whose OLE container is sound but whose BIFF records are not: calamine
+/// 0.38.0 read each record's bytes without checking its length and panicked. The patched
+/// calamine (`vendor/calamine/PATCHES.md`) checks every read; each file is kept for the
+/// read it used to panic on.
+#[test]
+fn damaged_xls_records_are_damage_not_a_panic() {
+    for (file, why) in [
+        // A BoundSheet8 record placing its sheet 10 MB into a 4 kB stream (`xls.rs:633`).
+        (
+            "xls_sheet_offset_past_stream.xls",
+            "Invalid Workbook stream (BoundSheet8 position) length, expected at least 10747904, \
+             found 4260",
+        ),
+        // A defined name (Lbl) record with no bytes at all (`xls.rs:838`).
+        (
+            "xls_defined_name_empty.xls",
+            "Invalid Lbl length, expected at least 14, found 0",
+        ),
+        // A defined name whose formula claims more bytes than its record holds (`xls.rs:850`).
+        (
+            "xls_defined_name_formula_past_record.xls",
+            "Invalid Lbl rgce length, expected at least 65525, found 20",
+        ),
+        // A shared string flagged rich, cut before its run count (`utils.rs:48`, `read_u16`).
+        (
+            "xls_shared_string_cut_in_run_count.xls",
+            "Invalid rich extended string cRun length, expected at least 2, found 1",
+        ),
+        // A DateMode record with no bytes (`utils.rs:48`, `read_u16`).
+        (
+            "xls_date_mode_empty.xls",
+            "Invalid DateMode length, expected at least 2, found 0",
+        ),
+    ] {
+        assert_eq!(read(file).unwrap_err(), damaged_xls(why), "{file}");
+    }
+}
+
+/// A cell formula whose length runs past its record (`xls.rs:1531`, `parse_formula`), and a
+/// Dimensions record claiming 591 million rows by 30,548 columns, for which calamine reserved
+/// room for every cell (722 TB: out of memory). calamine keeps a formula it cannot parse as
+/// text and reads on, and a sheet's dimensions are now only a hint bounded by its stream; both
+/// files then end inside a record, which is the damage reported.
+#[test]
+fn damaged_xls_formulas_and_dimensions_are_damage_not_a_crash() {
+    for file in [
+        "xls_cell_formula_past_record.xls",
+        "xls_dimensions_huge.xls",
+    ] {
+        assert_eq!(
+            read(file).unwrap_err(),
+            damaged_xls("End of stream 'record length'"),
+            "{file}"
+        );
+    }
+}
+
+/// The .xls fixture with one cell moved to row 65536, column 65536 (the largest a BIFF
+/// record can say): calamine's sheet would hold every cell from A1 to there, 4 billion
+/// (a capacity-overflow panic in the 32-bit plugin, out of memory natively). Refused like
+/// .xlsx cells far apart.
+#[test]
+fn xls_cells_far_apart_are_refused_not_allocated() {
+    let path =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/sources/interactions.xls");
+    let mut bytes = std::fs::read(path).unwrap();
+    // The second LabelSst record (type 0x00FD, 10 bytes) of the first sheet: row, column.
+    let at = bytes
+        .windows(4)
+        .enumerate()
+        .filter(|(_, w)| *w == [0xFD, 0x00, 0x0A, 0x00])
+        .nth(1)
+        .unwrap()
+        .0;
+    bytes[at + 4..at + 8].copy_from_slice(&[0xFF; 4]);
+    assert_eq!(
+        read_bytes(&bytes).unwrap_err(),
+        "sheet \"Export\" cannot be read (its cells span 65536 rows by 65536 columns, more \
+         than the 8388608 cells the excel source reads; delete stray cells far from the data, \
+         or save the sheet as CSV); the workbook may be damaged: open it and save it again"
+    );
+}
+
+/// The .xls fixture mutated (by `excel_source`) so that one cell sits in column 63485: the
+/// header is 63,485 columns wide, all but 8 without a name. Naming those ("Column N",
+/// `distinct_names` in the SDK) compared every name with every one before it, quadratic
+/// time (a timeout); the sheet now reads at once, as it is.
+#[test]
+fn a_header_63485_columns_wide_reads_in_linear_time() {
+    let out = read("xls_wide_header.xls").unwrap();
+    let columns = out.columns.unwrap();
+    assert_eq!(columns.len(), 63_485);
+    assert_eq!(
+        columns[..9],
+        [
+            "Interaction Type",
+            "Date",
+            "Contact Type",
+            "First Name",
+            "Last Name",
+            "Primary Email",
+            "Pledge Amount",
+            "Notes",
+            "Column 9"
+        ]
+    );
+    assert_eq!(columns[63_484], "Column 63485");
+    let unnamed = out
+        .warnings
+        .iter()
+        .filter(|w| w.contains("has no name in the header"))
+        .count();
+    assert_eq!(unnamed, 63_477);
+    assert_eq!(
+        out.rows.iter().map(|r| r.number()).collect::<Vec<_>>(),
+        [4, 5, 6, 7, 9]
+    );
+}
