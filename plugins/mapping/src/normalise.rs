@@ -25,7 +25,9 @@ pub fn interaction_type(raw: &str) -> Cow<'_, str> {
         return Cow::Borrowed(trimmed);
     }
     Cow::Borrowed(match lower_words(trimmed).as_str() {
-        "call" | "phone" | "phone call" => "Call",
+        // A bare "Phone" is not mapped: SPEC §1 rejects it (it may name a phone bank, a
+        // text or a call), and the reason lists the allowed types.
+        "call" | "phone call" => "Call",
         "email" | "e-mail" => "Email",
         "text" | "sms" | "text message" => "Text",
         "meeting" | "mtg" => "Meeting",
@@ -556,7 +558,7 @@ mod tests {
         let table = [
             ("Call", "Call"),
             (" phone call ", "Call"),
-            ("PHONE", "Call"),
+            ("PHONE", "PHONE"),
             ("Phone  Call", "Call"),
             ("e-mail", "Email"),
             ("EMAIL", "Email"),
