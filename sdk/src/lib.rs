@@ -356,6 +356,9 @@ pub fn column_index(columns: &[String], name: &str) -> Option<u32> {
 /// Names are compared through ASCII-lowercased keys held in sets, and each repeated name
 /// remembers the next suffix to try: a header of thousands of columns (a wide sheet, or a
 /// damaged file's) must not take quadratic or cubic time.
+///
+/// Only the first 20 changes get a warning each; the rest are summed up in
+/// one, so a damaged sheet tens of thousands of columns wide gives a readable report.
 #[must_use]
 pub fn distinct_names(raw: &[String], warnings: &mut Vec<String>) -> Vec<String> {
     use std::collections::{HashMap, HashSet};
@@ -367,13 +370,16 @@ pub fn distinct_names(raw: &[String], warnings: &mut Vec<String>) -> Vec<String>
     // every smaller suffix is still taken.
     let mut next_suffix: HashMap<String, usize> = HashMap::new();
     let mut names: Vec<String> = Vec::with_capacity(raw.len());
+    let mut renamed = Renamed::default();
     for (i, name) in raw.iter().enumerate() {
         let mut chosen = if name.is_empty() {
             let n = format!("Column {}", i + 1);
-            warnings.push(format!(
-                "column {} has no name in the header; it is called {n:?}",
-                i + 1
-            ));
+            renamed.note(warnings, i, || {
+                format!(
+                    "column {} has no name in the header; it is called {n:?}",
+                    i + 1
+                )
+            });
             n
         } else {
             name.clone()
@@ -390,16 +396,59 @@ pub fn distinct_names(raw: &[String], warnings: &mut Vec<String>) -> Vec<String>
                     break;
                 }
             }
-            warnings.push(format!(
-                "column {} repeats the name {base:?} of column {}; it is called {chosen:?}",
-                i + 1,
-                first_at + 1
-            ));
+            renamed.note(warnings, i, || {
+                format!(
+                    "column {} repeats the name {base:?} of column {}; it is called {chosen:?}",
+                    i + 1,
+                    first_at + 1
+                )
+            });
         }
         first.entry(chosen.to_ascii_lowercase()).or_insert(i);
         names.push(chosen);
     }
+    renamed.summarise(warnings);
     names
+}
+
+/// How many renamed columns [`distinct_names`] warns about one by one.
+const RENAMES_LISTED: usize = 20;
+
+/// The renamed columns [`distinct_names`] has seen: the first [`RENAMES_LISTED`] are warned
+/// about, the others only counted.
+#[derive(Default)]
+struct Renamed {
+    count: usize,
+    /// 0-based columns of the first and last renamed column not warned about.
+    unlisted: Option<(usize, usize)>,
+}
+
+impl Renamed {
+    fn note(
+        &mut self,
+        warnings: &mut Vec<String>,
+        column: usize,
+        warning: impl FnOnce() -> String,
+    ) {
+        self.count += 1;
+        if self.count <= RENAMES_LISTED {
+            warnings.push(warning());
+        } else {
+            let first = self.unlisted.map_or(column, |(first, _)| first);
+            self.unlisted = Some((first, column));
+        }
+    }
+
+    fn summarise(&self, warnings: &mut Vec<String>) {
+        if let Some((first, last)) = self.unlisted {
+            warnings.push(format!(
+                "{} more columns, from column {} to column {}, are renamed the same way",
+                self.count - RENAMES_LISTED,
+                first + 1,
+                last + 1
+            ));
+        }
+    }
 }
 
 #[cfg(test)]
@@ -494,10 +543,14 @@ mod tests {
             .chain((2..=20_000).map(|k| format!("Email ({k})")))
             .collect();
         assert_eq!(names, expected);
-        assert_eq!(warnings.len(), 19_999);
+        assert_eq!(warnings.len(), RENAMES_LISTED + 1);
         assert_eq!(
-            warnings[19_998],
-            "column 20000 repeats the name \"Email\" of column 1; it is called \"Email (20000)\""
+            warnings[RENAMES_LISTED - 1],
+            "column 21 repeats the name \"Email\" of column 1; it is called \"Email (21)\""
+        );
+        assert_eq!(
+            warnings[RENAMES_LISTED],
+            "19979 more columns, from column 22 to column 20000, are renamed the same way"
         );
     }
 }
