@@ -350,3 +350,134 @@ fn a_custom_matcher_is_loaded_by_path() {
         ]
     );
 }
+
+#[test]
+fn a_phone_one_digit_off_and_a_respelt_last_name_still_find_the_person() {
+    let env = Env::new();
+    let p = pipeline(&env, "p.toml", "contacts", "");
+    let seed = csv(
+        &env,
+        "seed.csv",
+        &[
+            "Call,2025-01-02,individual,Dylan,Zilm,,\"43 Blamey Crescent, Wattle Glen VIC 4211\",,(217) 489-2613,,",
+            "Call,2025-01-02,individual,Isaac,Clarke,,\"1 Armytage Circuit, Annangrove VIC 3636\",,(217) 945-1125,,",
+        ],
+    );
+    let out = env.sluice(&["import", &p, &seed]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    let file = csv(
+        &env,
+        "in.csv",
+        &[
+            // Dylan, his number keyed in with one digit wrong: his.
+            "Call,2025-02-01,individual,Dylan,Zilm,,,,(217) 489-2623,,",
+            // Another first name at Dylan's address with that number: a new person.
+            "Call,2025-02-01,individual,Ruby,Zilm,,\"43 Blamey Crescent, Wattle Glen VIC 4211\",,(217) 489-2623,,",
+            // Dylan's name with a number two digits off his: the name alone, a new person.
+            "Call,2025-02-01,individual,Dylan,Zilm,,,,(217) 489-3523,,",
+            // Clarke spelt Clark, his number, another house number: his.
+            "Call,2025-02-01,individual,Isaac,Clark,,\"12 Armytage Circuit, Annangrove VIC 3636\",,(217) 945-1125,,",
+        ],
+    );
+    let out = env.sluice(&["import", &p, &file]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    let id = |first: &str| {
+        env.query(&format!(
+            "SELECT min(id) FROM contacts WHERE first_name = '{first}'"
+        ))[0][0]
+            .clone()
+    };
+    let (dylan, isaac, ruby) = (id("Dylan"), id("Isaac"), id("Ruby"));
+    let second_dylan =
+        env.query("SELECT max(id) FROM contacts WHERE first_name = 'Dylan'")[0][0].clone();
+    assert_ne!(second_dylan, dylan);
+    assert_eq!(
+        env.query(
+            "SELECT row_number, decision, contact_id FROM match_decisions WHERE import_id = 2 \
+             ORDER BY row_number"
+        ),
+        [
+            ["2", "matched", dylan.as_str()],
+            ["3", "new", ruby.as_str()],
+            ["4", "new", second_dylan.as_str()],
+            ["5", "matched", isaac.as_str()],
+        ]
+        .map(|r| r.map(String::from).to_vec())
+        .to_vec()
+    );
+    let reasons = env.query(
+        "SELECT reasons_json FROM match_decisions WHERE import_id = 2 AND row_number IN (2, 5) \
+         ORDER BY row_number",
+    );
+    assert!(
+        reasons[0][0].contains("\"phone one digit off +3.5\""),
+        "{reasons:?}"
+    );
+    assert!(
+        reasons[1][0].contains("\"last name JW 0.97 "),
+        "{reasons:?}"
+    );
+}
+
+#[test]
+fn an_employer_every_row_names_does_not_attach_a_namesake() {
+    let env = Env::new();
+    let p = pipeline(&env, "p.toml", "contacts", "");
+    let seed = csv(
+        &env,
+        "seed.csv",
+        &[
+            "Call,2025-01-02,individual,Priya,Whitaker,,\"5406 Lake Blvd, Springfield IL 62722\",p7352@example.org,(453) 000-7352,Springfield Schools,Teacher",
+        ],
+    );
+    let out = env.sluice(&["import", &p, &seed]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    // A district's staff list: every row a teacher at Springfield Schools, Whitaker a
+    // common name among them; last, another Priya Whitaker on Priya's street in another
+    // ZIP code, with her own email and phone.
+    let mut rows: Vec<String> = (0..2000)
+        .map(|i| {
+            let last = if i % 70 == 0 {
+                "Whitaker".to_string()
+            } else {
+                format!("Other{i}")
+            };
+            format!(
+                "Call,2025-02-01,individual,Ann,{last},,,ann{i}@example.org,,Springfield Schools,Teacher"
+            )
+        })
+        .collect();
+    rows.push("Call,2025-02-01,individual,Priya,Whitaker,,\"5406 Lake Blvd, Springfield IL 62749\",p2289588@example.org,(252) 228-9588,Springfield Schools,Teacher".to_string());
+    let rows: Vec<&str> = rows.iter().map(String::as_str).collect();
+    let file = csv(&env, "staff.csv", &rows);
+    let out = env.sluice(&["import", &p, &file]);
+    // 3: a row flagged for review, the last one.
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    assert_eq!(
+        env.query("SELECT row_number, status FROM import_exceptions WHERE import_id = 2"),
+        [["2002", "flagged"]].map(|r| r.map(String::from).to_vec())
+    );
+    let decision = env.query(
+        "SELECT decision, contact_id != 1, reasons_json FROM match_decisions \
+         WHERE import_id = 2 AND row_number = 2002",
+    );
+    assert_eq!(decision[0][..2], ["review", "1"], "{decision:?}");
+    // Weighed as before, +3.0 and +1.0, these two attached the row to Priya.
+    assert_eq!(
+        decision[0][2],
+        "[\"first name exact Priya +6.0\",\"last name exact Whitaker +6.2\",\"email differs \u{2212}1.7\",\
+         \"phone differs \u{2212}1.7\",\"address close +6.0\",\"employer exact +0.2\",\"occupation exact +0.2\"]"
+    );
+}

@@ -7,10 +7,48 @@
 //! the wrong donor is worse than creating a duplicate: a different first name (a spouse,
 //! a child at the same address or sharing an email) and a different name suffix (Jr/Sr).
 
+use std::collections::HashMap;
+
 use sluice_sdk::{Contact, ContactField, Score};
 
 use crate::normalise::{self, Address};
 use crate::{Contacts, OFFSET, is_organisation};
+
+/// How often each value of a field was seen, for an agreement weight adjusted by how common
+/// the value is (as last names are): an employer every row of a file shares (a union's
+/// member list, a school district's staff) says nothing about who a row is.
+#[derive(Clone, Debug, Default)]
+pub struct Frequencies {
+    counts: HashMap<String, u32>,
+    seen: u32,
+}
+
+impl Frequencies {
+    /// Counts one (normalised) value; empty ones are not values.
+    pub fn count(&mut self, value: &str) {
+        if value.is_empty() {
+            return;
+        }
+        if let Some(n) = self.counts.get_mut(value) {
+            *n = n.saturating_add(1);
+        } else {
+            self.counts.insert(value.to_string(), 1);
+        }
+        self.seen = self.seen.saturating_add(1);
+    }
+
+    /// The log2 agreement weight of `value`: `log2(0.95 / u)` with `u` the share of the
+    /// values seen that are `value` (smoothed towards 1 in 500 while few were seen), kept
+    /// within `0..=max`, so a rare value counts fully and one shared by everybody nothing.
+    #[must_use]
+    pub fn weight(&self, value: &str, max: f64) -> f64 {
+        const PRIOR_U: f64 = 0.002;
+        const PRIOR_WEIGHT: f64 = 500.0;
+        let count = f64::from(self.counts.get(value).copied().unwrap_or(0));
+        let u = (count + PRIOR_WEIGHT * PRIOR_U) / (f64::from(self.seen) + PRIOR_WEIGHT);
+        (0.95 / u).log2().clamp(0.0, max)
+    }
+}
 
 /// Jaro–Winkler similarity, exactly as `strsim::jaro_winkler` computes it, without its
 /// allocation for the common case (ASCII, at most 64 bytes each): it runs for nearly every
@@ -98,7 +136,8 @@ pub enum Level {
 }
 
 /// Compares two normalised names: exact, nickname (first names only), JW bands, initial,
-/// missing or differs.
+/// missing or differs. `nicknames` is given for first names, whose nicknames and gendered
+/// endings apply; last names are compared without either.
 #[must_use]
 pub fn name_level(a: &str, b: &str, nicknames: Option<&crate::Nicknames>) -> Level {
     if a.is_empty() || b.is_empty() {
@@ -116,18 +155,23 @@ pub fn name_level(a: &str, b: &str, nicknames: Option<&crate::Nicknames>) -> Lev
     if a.len() == 1 || b.len() == 1 {
         return Level::Differs;
     }
-    // A name with a feminine ending added is another person's name: Daniel/Daniela,
-    // Paul/Paula, Louis/Louise, Robert/Roberta (a household's classic pair).
+    // A first name with a feminine ending added is another person's name: Daniel/Daniela,
+    // Paul/Paula, Louis/Louise, Robert/Roberta (a household's classic pair). Not so a last
+    // name: Brown/Browne, Clark/Clarke are one family name spelt two ways, and a household
+    // is told apart by its first names.
+    let first_name = nicknames.is_some();
     let (short, long) = if a.len() < b.len() { (a, b) } else { (b, a) };
-    if long
-        .strip_prefix(short)
-        .is_some_and(|tail| matches!(tail, "a" | "e" | "ia" | "na" | "ne" | "ina" | "ine"))
+    if first_name
+        && long
+            .strip_prefix(short)
+            .is_some_and(|tail| matches!(tail, "a" | "e" | "ia" | "na" | "ne" | "ina" | "ine"))
     {
         return Level::Differs;
     }
     // The same but for the final vowel: Christine/Christina, Mario/Maria, Marie/Maria.
     let vowel = |c: Option<char>| c.is_some_and(|c| "aeiouy".contains(c));
-    if a.len() == b.len()
+    if first_name
+        && a.len() == b.len()
         && a.get(..a.len() - 1) == b.get(..b.len() - 1)
         && vowel(a.chars().last())
         && vowel(b.chars().last())
@@ -255,8 +299,8 @@ pub fn organisation_level(a: &str, b: &str) -> Level {
 pub struct Evidence {
     /// Each comparison's reason and log2 weight, in field order.
     pub terms: Vec<(String, f64)>,
-    /// Whether something other than a name agrees (email, phone or address): without it a
-    /// record does not match on its name alone.
+    /// Whether something other than a name agrees (email, phone, a phone one digit off, or
+    /// address): without it a record does not match on its name alone.
     pub identifying: bool,
     /// Whether the records name different people outright (first names that are neither
     /// equal, nicknames, typos nor initials; different suffixes): then no other agreement
@@ -426,7 +470,14 @@ pub(crate) fn compare(m: &Contacts, a: &Prepared, b: &Prepared, explain: bool) -
             ev.identifying = true;
             ev.add(7.0, || "phone last 7 digits".into());
         }
-        Level::Close => ev.add(3.5, || "phone one digit off".into()),
+        // A phone keyed in with one digit wrong or two swapped is still that person's
+        // number: two different people with the same name almost never hold numbers one
+        // keystroke apart, so it counts against the name-only rule like the exact number
+        // (with its lower weight: now and then it is someone else's number after all).
+        Level::Close => {
+            ev.identifying = true;
+            ev.add(3.5, || "phone one digit off".into());
+        }
         Level::Differs => ev.add(-1.7, || "phone differs".into()),
         _ => {}
     }
@@ -448,14 +499,23 @@ pub(crate) fn compare(m: &Contacts, a: &Prepared, b: &Prepared, explain: bool) -
         _ => {}
     }
 
+    // Employer and occupation weigh by how common they are: in a file where every row
+    // names the same employer, sharing it is no evidence, and at full weight it would
+    // tip a namesake on a stored person's street over the threshold.
     match organisation_level(&a.employer, &b.employer) {
-        Level::Exact => ev.add(3.0, || "employer exact".into()),
-        Level::Close | Level::Similar => ev.add(1.5, || "employer similar".into()),
+        Level::Exact => ev.add(m.employers.weight(&a.employer, 3.0), || {
+            "employer exact".into()
+        }),
+        Level::Close | Level::Similar => ev.add(m.employers.weight(&a.employer, 1.5), || {
+            "employer similar".into()
+        }),
         Level::Differs => ev.add(-0.5, || "employer differs".into()),
         _ => {}
     }
     if !a.occupation.is_empty() && a.occupation == b.occupation {
-        ev.add(1.0, || "occupation exact".into());
+        ev.add(m.occupations.weight(&a.occupation, 1.0), || {
+            "occupation exact".into()
+        });
     }
     Some(ev)
 }

@@ -27,7 +27,7 @@ use sluice_sdk::{
     Score,
 };
 
-pub use compare::{Evidence, Level, Prepared};
+pub use compare::{Evidence, Frequencies, Level, Prepared};
 use nicknames::Nicknames;
 
 /// The weight at which a score is 0.5: sums below it are more likely different people.
@@ -40,6 +40,9 @@ pub struct Contacts {
     surnames: HashMap<String, u32>,
     /// How many last names were seen.
     seen: u32,
+    /// Normalised employers and occupations seen by `keys`.
+    employers: Frequencies,
+    occupations: Frequencies,
     /// Whether a record may match on its name alone (off by default).
     allow_name_only: bool,
     /// Records and candidates normalised lately: a record meets many candidates and a
@@ -97,6 +100,8 @@ impl Contacts {
             nicknames: Nicknames::load(),
             surnames: HashMap::new(),
             seen: 0,
+            employers: Frequencies::default(),
+            occupations: Frequencies::default(),
             allow_name_only: false,
             cache: HashMap::new(),
             older: HashMap::new(),
@@ -208,6 +213,15 @@ impl Matcher for Contacts {
     }
 
     fn keys(&mut self, record: Contact<'_>, out: &mut Vec<String>) {
+        // Most stored contacts have neither: skip normalising an empty cell.
+        let employer = record.get(ContactField::Employer);
+        if !employer.is_empty() {
+            self.employers.count(&normalise::organisation(employer));
+        }
+        let occupation = record.get(ContactField::Occupation);
+        if !occupation.is_empty() {
+            self.occupations.count(&normalise::clean(occupation));
+        }
         if let Some(email) = normalise::email(record.get(ContactField::Email)) {
             out.push(format!("e:{email}"));
         }

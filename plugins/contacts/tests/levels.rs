@@ -30,6 +30,10 @@ fn name_levels() {
         name_level("christine", "christina", Some(&n)),
         Level::Differs
     );
+    // Last names (no nickname table): a final letter more or another final vowel is
+    // compared as a spelling (by Jaro–Winkler), not taken for another person.
+    assert_eq!(name_level("clark", "clarke", None), Level::Close);
+    assert_eq!(name_level("rossi", "rosso", None), Level::Similar);
 }
 
 #[test]
