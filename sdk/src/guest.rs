@@ -36,7 +36,7 @@ pub mod bindings {
             export_macro_name: "export_raw",
             default_bindings_module: "sluice_sdk::guest::bindings::transform",
             runtime_path: "sluice_sdk::__wit_bindgen::rt",
-            with: { "sluice:plugin/types@0.3.0": crate::guest::bindings::source::sluice::plugin::types },
+            with: { "sluice:plugin/types@0.4.0": crate::guest::bindings::source::sluice::plugin::types },
         });
     }
     pub mod validator {
@@ -47,7 +47,7 @@ pub mod bindings {
             export_macro_name: "export_raw",
             default_bindings_module: "sluice_sdk::guest::bindings::validator",
             runtime_path: "sluice_sdk::__wit_bindgen::rt",
-            with: { "sluice:plugin/types@0.3.0": crate::guest::bindings::source::sluice::plugin::types },
+            with: { "sluice:plugin/types@0.4.0": crate::guest::bindings::source::sluice::plugin::types },
         });
     }
     pub mod matcher {
@@ -58,7 +58,7 @@ pub mod bindings {
             export_macro_name: "export_raw",
             default_bindings_module: "sluice_sdk::guest::bindings::matcher",
             runtime_path: "sluice_sdk::__wit_bindgen::rt",
-            with: { "sluice:plugin/types@0.3.0": crate::guest::bindings::source::sluice::plugin::types },
+            with: { "sluice:plugin/types@0.4.0": crate::guest::bindings::source::sluice::plugin::types },
         });
     }
 }
@@ -414,15 +414,14 @@ impl<T: Matcher> bindings::matcher::Guest for MatcherAdapter<T> {
         candidates: bindings::matcher::Candidates,
     ) -> Result<Vec<bindings::matcher::MatchScore>, wit::Error> {
         let records = batch_from_wit(records).map_err(error_to_wit)?;
-        let contacts = batch_from_wit(candidates.contacts).map_err(error_to_wit)?;
+        let candidates = crate::Candidates {
+            contacts: batch_from_wit(candidates.contacts).map_err(error_to_wit)?,
+            ids: candidates.ids,
+            ends: candidates.ends,
+            of: candidates.of,
+        };
         with_state::<T, _>(|plugin| {
-            let scores = crate::matcher_scores(
-                plugin,
-                &records,
-                &candidates.ends,
-                &candidates.ids,
-                &contacts,
-            )?;
+            let scores = crate::matcher_scores(plugin, &records, &candidates)?;
             Ok(scores
                 .into_iter()
                 .map(|s| bindings::matcher::MatchScore {

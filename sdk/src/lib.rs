@@ -194,6 +194,44 @@ pub trait Matcher: Sized + 'static {
             out.push(weight);
         }
     }
+    /// Called once per batch the host scores, before any [`Matcher::weigh_rows`] or
+    /// [`Matcher::score_row`] of it, with the batch's records and its distinct candidate
+    /// contacts (each once, however many records it is a candidate of). A matcher that
+    /// prepares records before comparing them overrides this and the two below to prepare
+    /// each record and each contact once per batch. The default does nothing.
+    fn start_batch(&mut self, records: &Batch, contacts: &Batch) {
+        let _ = (records, contacts);
+    }
+    /// [`Matcher::weigh_all`] of row `record` of `records` against rows `candidates` of
+    /// `contacts` (the batches [`Matcher::start_batch`] was given), in order, into `out`.
+    fn weigh_rows(
+        &mut self,
+        records: &Batch,
+        record: usize,
+        contacts: &Batch,
+        candidates: &[usize],
+        out: &mut Vec<Option<f64>>,
+    ) {
+        let rows: Vec<Contact<'_>> = candidates
+            .iter()
+            .map(|&c| Contact(contacts.row(c)))
+            .collect();
+        self.weigh_all(Contact(records.row(record)), &rows, out);
+    }
+    /// [`Matcher::score`] of row `record` of `records` against row `candidate` of
+    /// `contacts` (the batches [`Matcher::start_batch`] was given).
+    fn score_row(
+        &mut self,
+        records: &Batch,
+        record: usize,
+        contacts: &Batch,
+        candidate: usize,
+    ) -> Option<Score> {
+        self.score(
+            Contact(records.row(record)),
+            Contact(contacts.row(candidate)),
+        )
+    }
 }
 
 /// Candidates taken per blocking key: a key shared by thousands of contacts (a common
@@ -271,46 +309,40 @@ pub fn matcher_keys<M: Matcher>(matcher: &mut M, records: &Batch) -> (Vec<u32>, 
 /// Runs [`Matcher::weigh`] over each record's candidates, then [`Matcher::score`] on the
 /// best of each record (highest score, then lowest id, as the host ranks them) for its
 /// reasons: the other candidates' scores come without reasons. Candidates whose contact
-/// type disagrees with the record's (see [`types_agree`]) are not weighed.
+/// type disagrees with the record's (see [`types_agree`]) are not weighed. The batch's
+/// distinct contacts are announced once with [`Matcher::start_batch`], and weighed and
+/// scored by row ([`Matcher::weigh_rows`], [`Matcher::score_row`]).
 #[doc(hidden)]
 pub fn matcher_scores<M: Matcher>(
     matcher: &mut M,
     records: &Batch,
-    ends: &[u32],
-    ids: &[i64],
-    contacts: &Batch,
+    candidates: &Candidates,
 ) -> Result<Vec<IndexedScore>, Error> {
-    if ends.len() != records.len() || ids.len() != contacts.len() {
-        return Err(Error::Other(
-            "host sent candidates that do not fit the records".into(),
-        ));
-    }
+    candidates.check(records.len())?;
+    let contacts = &candidates.contacts;
+    matcher.start_batch(records, contacts);
     let mut scores = Vec::new();
-    let mut start = 0usize;
-    let (mut agreeing, mut rows, mut weights) = (Vec::new(), Vec::new(), Vec::new());
-    for (record, &end) in records.iter().zip(ends) {
-        let end = (end as usize).min(ids.len());
-        let index = u32::try_from(record.index()).unwrap_or(u32::MAX);
+    let (mut agreeing, mut weights) = (Vec::new(), Vec::new());
+    for record in records.iter() {
+        let r = record.index();
+        let index = u32::try_from(r).unwrap_or(u32::MAX);
         agreeing.clear();
-        rows.clear();
-        for c in start..end {
-            let candidate = contacts.row(c);
+        for &c in candidates.of_record(r) {
+            let c = c as usize;
             if types_agree(
                 record.get(ContactField::ContactType as usize),
-                candidate.get(ContactField::ContactType as usize),
+                contacts.cell(c, ContactField::ContactType as usize),
             ) {
                 agreeing.push(c);
-                rows.push(Contact(candidate));
             }
         }
-        matcher.weigh_all(Contact(record), &rows, &mut weights);
-        // (position in `scores`, candidate row) of the best so far.
+        matcher.weigh_rows(records, r, contacts, &agreeing, &mut weights);
         let mut best: Option<(usize, usize)> = None;
         for (&c, &weight) in agreeing.iter().zip(&weights) {
             let Some(score) = weight else {
                 continue;
             };
-            let contact = ids.get(c).copied().unwrap_or_default();
+            let contact = candidates.ids.get(c).copied().unwrap_or_default();
             let better = best.is_none_or(|(at, _)| {
                 scores.get(at).is_none_or(|b: &IndexedScore| {
                     score > b.score.score || score == b.score.score && contact < b.contact
@@ -329,14 +361,113 @@ pub fn matcher_scores<M: Matcher>(
             });
         }
         if let Some((at, c)) = best
-            && let Some(full) = matcher.score(Contact(record), Contact(contacts.row(c)))
+            && let Some(full) = matcher.score_row(records, r, contacts, c)
             && let Some(slot) = scores.get_mut(at)
         {
             slot.score = full;
         }
-        start = end.max(start);
     }
     Ok(scores)
+}
+
+/// The candidates of a batch of records as they cross the boundary: each distinct contact
+/// once (a row of `contacts` and its store id), and for each record the rows that are its
+/// candidates. A contact met by many records of a batch is copied and prepared once.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Candidates {
+    /// The distinct candidate contacts, one row each (row numbers 0); a contact with
+    /// further emails or phones has one row per variant, each with its id.
+    pub contacts: Batch,
+    /// The store id of each row of `contacts`.
+    pub ids: Vec<i64>,
+    /// `ends[i]` is one past the last entry of `of` for record `i`.
+    pub ends: Vec<u32>,
+    /// Rows of `contacts`: each record's candidates, best first.
+    pub of: Vec<u32>,
+}
+
+impl Default for Candidates {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Candidates {
+    /// No contacts and no records yet.
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            contacts: Batch::new(CONTACT_FIELDS.len()),
+            ids: Vec::new(),
+            ends: Vec::new(),
+            of: Vec::new(),
+        }
+    }
+
+    /// Adds a distinct contact row with store id `id`; returns its row.
+    pub fn add_contact<I, S>(&mut self, id: i64, fields: I) -> u32
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        let row = u32::try_from(self.ids.len()).unwrap_or(u32::MAX);
+        self.contacts.push_row(0, fields);
+        self.ids.push(id);
+        row
+    }
+
+    /// Adds row `row` of `contacts` to the candidates of the record in hand.
+    pub fn push(&mut self, row: u32) {
+        self.of.push(row);
+    }
+
+    /// Closes the record in hand: the next [`Candidates::push`] is the next record's.
+    pub fn end_record(&mut self) {
+        self.ends
+            .push(u32::try_from(self.of.len()).unwrap_or(u32::MAX));
+    }
+
+    /// The rows of `contacts` that are record `i`'s candidates (none when out of range or
+    /// when `ends` is out of order).
+    #[must_use]
+    pub fn of_record(&self, i: usize) -> &[u32] {
+        let start = i
+            .checked_sub(1)
+            .and_then(|p| self.ends.get(p))
+            .map_or(0, |&e| e as usize);
+        let end = self.ends.get(i).map_or(start, |&e| e as usize);
+        self.of.get(start..end).unwrap_or(&[])
+    }
+
+    /// The store ids of record `i`'s candidates, in order.
+    pub fn ids_of(&self, i: usize) -> impl Iterator<Item = i64> + '_ {
+        self.of_record(i)
+            .iter()
+            .map(|&c| self.ids.get(c as usize).copied().unwrap_or_default())
+    }
+
+    /// Whether the layout holds together for `records` records: one end per record, in
+    /// order and within `of`, one id per contact row, every `of` entry a row of `contacts`.
+    ///
+    /// # Errors
+    /// [`Error::Other`] naming what does not fit.
+    pub fn check(&self, records: usize) -> Result<(), Error> {
+        let fits = self.ends.len() == records
+            && self.ids.len() == self.contacts.len()
+            && self.ends.windows(2).all(|w| w.first() <= w.last())
+            && self
+                .ends
+                .last()
+                .is_none_or(|&e| e as usize <= self.of.len())
+            && self.of.iter().all(|&c| (c as usize) < self.contacts.len());
+        if fits {
+            Ok(())
+        } else {
+            Err(Error::Other(
+                "host sent candidates that do not fit the records".into(),
+            ))
+        }
+    }
 }
 
 /// The index of the column named `name` (compared trimmed and case-insensitively).
@@ -486,12 +617,18 @@ mod tests {
     fn only_the_best_candidate_of_a_record_is_explained() {
         let mut records = Batch::new(9);
         records.push_row(1, ["individual", "Ann", "Lee"]);
-        let mut contacts = Batch::new(9);
-        contacts.push_row(0, ["individual", "Ann"]);
-        contacts.push_row(0, ["organization", "Ann", "Lee"]);
-        contacts.push_row(0, ["", "Ann", "Lee"]);
-        contacts.push_row(0, ["individual", "Bo"]);
-        let scores = matcher_scores(&mut Same, &records, &[4], &[7, 9, 5, 8], &contacts).unwrap();
+        let mut candidates = Candidates::new();
+        for (id, fields) in [
+            (7, ["individual", "Ann", ""]),
+            (9, ["organization", "Ann", "Lee"]),
+            (5, ["", "Ann", "Lee"]),
+            (8, ["individual", "Bo", ""]),
+        ] {
+            let row = candidates.add_contact(id, fields);
+            candidates.push(row);
+        }
+        candidates.end_record();
+        let scores = matcher_scores(&mut Same, &records, &candidates).unwrap();
         let got: Vec<(i64, f64, Vec<String>)> = scores
             .into_iter()
             .map(|s| (s.contact, s.score.score, s.score.reasons))
@@ -552,5 +689,37 @@ mod tests {
             warnings[RENAMES_LISTED],
             "19979 more columns, from column 22 to column 20000, are renamed the same way"
         );
+    }
+
+    #[test]
+    fn a_contact_shared_by_records_crosses_once() {
+        let mut records = Batch::new(9);
+        records.push_row(2, ["individual", "Ann", "Lee"]);
+        records.push_row(3, ["individual", "Bo", "Lee"]);
+        let mut candidates = Candidates::new();
+        let lee = candidates.add_contact(4, ["individual", "Ann", "Lee"]);
+        let bo = candidates.add_contact(6, ["individual", "Bo"]);
+        candidates.push(lee);
+        candidates.end_record();
+        candidates.push(bo);
+        candidates.push(lee);
+        candidates.end_record();
+        assert_eq!(candidates.contacts.len(), 2);
+        assert_eq!(candidates.ids_of(1).collect::<Vec<_>>(), vec![6, 4]);
+        let scores = matcher_scores(&mut Same, &records, &candidates).unwrap();
+        let got: Vec<(u32, i64, f64)> = scores
+            .into_iter()
+            .map(|s| (s.index, s.contact, s.score.score))
+            .collect();
+        assert_eq!(got, vec![(0, 4, 1.0), (1, 6, 8.0 / 9.0), (1, 4, 8.0 / 9.0)]);
+        // Rows outside `contacts`, ends out of order or too few: refused, nothing weighed.
+        let mut bad = candidates.clone();
+        bad.of.push(2);
+        bad.ends[1] = 4;
+        assert!(matcher_scores(&mut Same, &records, &bad).is_err());
+        let mut bad = candidates.clone();
+        bad.ends = vec![3, 1];
+        assert!(matcher_scores(&mut Same, &records, &bad).is_err());
+        assert!(matcher_scores(&mut Same, &records, &Candidates::new()).is_err());
     }
 }

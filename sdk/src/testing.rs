@@ -554,9 +554,9 @@ pub fn run_matcher<T: Matcher>(case: &Case) -> Result<Outcome, String> {
         start = end as usize;
     }
     let (record_ends, record_keys) = crate::matcher_keys(&mut plugin, &records);
-    let mut cand_ends = Vec::new();
-    let mut cand_ids = Vec::new();
-    let mut cand = Batch::new(CONTACT_FIELDS.len());
+    // As the host sends them: each distinct contact once, each record naming its own.
+    let mut candidates = crate::Candidates::new();
+    let mut row_of: BTreeMap<usize, u32> = BTreeMap::new();
     let mut start = 0usize;
     for &end in &record_ends {
         // As the host picks them: ranked by how rare the shared keys are, capped.
@@ -565,14 +565,21 @@ pub fn run_matcher<T: Matcher>(case: &Case) -> Result<Outcome, String> {
             .map(|ids| ids.get(..crate::CANDIDATES_PER_KEY).unwrap_or(ids))
             .collect();
         for c in crate::rank(&postings) {
-            cand_ids.push(ids.get(c).copied().unwrap_or_default());
-            cand.push_row(0, contacts.row(c).cells());
+            let row = match row_of.get(&c) {
+                Some(&row) => row,
+                None => {
+                    let id = ids.get(c).copied().unwrap_or_default();
+                    let row = candidates.add_contact(id, contacts.row(c).cells());
+                    row_of.insert(c, row);
+                    row
+                }
+            };
+            candidates.push(row);
         }
-        cand_ends.push(u32::try_from(cand_ids.len()).unwrap_or(u32::MAX));
+        candidates.end_record();
         start = end as usize;
     }
-    let scores = crate::matcher_scores(&mut plugin, &records, &cand_ends, &cand_ids, &cand)
-        .map_err(|e| err(&e))?;
+    let scores = crate::matcher_scores(&mut plugin, &records, &candidates).map_err(|e| err(&e))?;
     let mut best: BTreeMap<u32, (f64, i64)> = BTreeMap::new();
     for s in scores.into_iter().filter(|s| s.score.score >= MATCH_SCORE) {
         let row = records.row(s.index as usize).number();

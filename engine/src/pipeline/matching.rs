@@ -3,9 +3,13 @@
 //! The matcher plugin declares blocking keys and scores candidates; the host keeps every
 //! contact's keys in memory for the duration of an import (contacts created earlier in the
 //! same import included), hands each record the contacts sharing a key with it, and turns
-//! the scores into a decision with the pipeline's thresholds.
+//! the scores into a decision with the pipeline's thresholds. Candidates' fields are read
+//! from the store on demand through a bounded cache, so memory does not grow with the
+//! store's contacts beyond their keys.
 
 use std::collections::HashMap;
+
+use crate::store::{self, ImportTx};
 
 /// The per-key cap and the per-record cap on candidates: one definition, in the SDK, shared
 /// with its testing harness.
@@ -15,8 +19,8 @@ pub use sluice_sdk::{CANDIDATES_PER_KEY, MAX_CANDIDATES};
 /// match ambiguous: the row is rejected rather than attached to one of them at random.
 pub const AMBIGUITY_MARGIN: f64 = 0.05;
 
-/// Every known contact's blocking keys and fields, kept compact: an import against a store
-/// of a million contacts holds all of them for its whole run.
+/// Every known contact's blocking keys, kept compact (an import against a store of a million
+/// contacts holds all of them for its whole run), and the fields of the contacts used lately.
 #[derive(Default)]
 pub(super) struct ContactIndex {
     /// Contacts by the 64-bit hash of a key, not the key: a store of a million contacts has
@@ -25,13 +29,22 @@ pub(super) struct ContactIndex {
     /// list a shared key needs; a key is in `single` or in `many`, never both.
     single: HashMap<u64, i64>,
     many: HashMap<u64, Vec<i64>>,
-    fields: HashMap<i64, Packed9>,
+    /// Fields of contacts met, created or changed lately; `older` is the previous
+    /// generation: when `recent` is full it becomes `older`, and an entry found there moves
+    /// back, so the contacts met often stay while one-offs go. Any other contact's fields
+    /// are read from the store (`ImportTx::contact_fields`), where they are current.
+    recent: HashMap<i64, Packed9>,
+    older: HashMap<i64, Packed9>,
     /// A contact's fields with one of its further emails or phones in place of the primary
     /// one: scored as well, so a further value counts as evidence.
     variants: HashMap<i64, Vec<Packed9>>,
     /// How many lookups hit the per-key cap.
     pub capped_lookups: u64,
 }
+
+/// Contacts' fields kept in each generation of [`ContactIndex`]'s cache: the crowded name
+/// blocks' first contacts and the import's recent contacts, a few MB.
+const FIELDS_CACHED: usize = 32_768;
 
 /// A contact's nine fields in one allocation: the text of all of them and where each ends.
 #[derive(Clone, PartialEq, Eq)]
@@ -77,10 +90,45 @@ impl Packed9 {
 }
 
 impl ContactIndex {
-    /// Records a contact under its keys (again, after its fields changed).
+    /// Records a contact under its keys (again, after its fields changed), keeping its
+    /// fields at hand.
     pub(super) fn insert<S: AsRef<str>>(&mut self, id: i64, fields: &[S; 9], keys: &[String]) {
         self.index_keys(id, keys);
-        self.fields.insert(id, Packed9::new(fields));
+        self.remember(id, Packed9::new(fields));
+    }
+
+    /// Records a stored contact under its keys; its fields stay in the store.
+    pub(super) fn insert_keys(&mut self, id: i64, keys: &[String]) {
+        self.index_keys(id, keys);
+    }
+
+    fn remember(&mut self, id: i64, fields: Packed9) {
+        // A stale copy in the older generation must never come back.
+        self.older.remove(&id);
+        if self.recent.len() >= FIELDS_CACHED && !self.recent.contains_key(&id) {
+            self.older = std::mem::take(&mut self.recent);
+        }
+        self.recent.insert(id, fields);
+    }
+
+    /// The current fields of contact `id`: from the cache, else from the store (then
+    /// cached); `None` when the store has no such contact.
+    pub(super) fn fetch(
+        &mut self,
+        tx: &mut ImportTx<'_>,
+        id: i64,
+    ) -> Result<Option<&Packed9>, store::Error> {
+        if !self.recent.contains_key(&id) {
+            let found = match self.older.remove(&id) {
+                Some(fields) => fields,
+                None => match tx.contact_fields(id)? {
+                    Some(fields) => Packed9::new(&fields),
+                    None => return Ok(None),
+                },
+            };
+            self.remember(id, found);
+        }
+        Ok(self.recent.get(&id))
     }
 
     /// Records a variant of contact `id` (its fields with a further email or phone) and
@@ -129,7 +177,6 @@ impl ContactIndex {
         // Most contacts have an email and a phone and an address key of their own; name
         // keys are shared.
         self.single.reserve(contacts.saturating_mul(3));
-        self.fields.reserve(contacts);
     }
 
     /// The variants of contact `id` (see [`ContactIndex::add_variant`]).
@@ -137,10 +184,10 @@ impl ContactIndex {
         self.variants.get(&id).map_or(&[], Vec::as_slice)
     }
 
-    /// The fields of contact `id`.
-    #[must_use]
-    pub(super) fn fields(&self, id: i64) -> Option<&Packed9> {
-        self.fields.get(&id)
+    /// The fields of contact `id` if cached.
+    #[cfg(test)]
+    fn cached(&self, id: i64) -> Option<&Packed9> {
+        self.recent.get(&id).or_else(|| self.older.get(&id))
     }
 
     /// The contacts sharing a key with `keys`, best first (see [`rank`]), at most
@@ -400,9 +447,64 @@ mod tests {
         index.insert(2, &fields, &["k".to_string()]);
         assert_eq!(index.candidates(&["k".into()]), vec![1, 2]);
         assert_eq!(
-            index.fields(1).map(Packed9::owned),
+            index.cached(1).map(Packed9::owned),
             Some(fields.map(String::from))
         );
+    }
+
+    #[test]
+    fn fields_come_from_the_cache_or_the_store() {
+        let mut store = store::Store::open_in_memory().unwrap();
+        let import = store
+            .start_import(&store::NewImport {
+                name: "calls".into(),
+                description: None,
+                pipeline: "interactions".into(),
+                pipeline_hash: "ab12".into(),
+                timezone: "UTC".into(),
+                member_code: None,
+                file_name: "calls.csv".into(),
+                file_sha256: "f00d".into(),
+                columns: vec!["First Name".into()],
+            })
+            .unwrap();
+        let mut tx = store.begin(import).unwrap();
+        let ann = ["individual", "Ann", "Lee", "", "", "a@b.c", "", "", ""];
+        let id = tx.create_contact(&ann, &[""; 5]).unwrap();
+        let mut index = ContactIndex::default();
+        index.insert_keys(id, &["e:a@b.c".to_string()]);
+        // Keys alone keep no fields: they are read from the store, then kept.
+        assert!(index.cached(id).is_none());
+        let got = index.fetch(&mut tx, id).unwrap().map(Packed9::owned);
+        assert_eq!(got, Some(ann.map(String::from)));
+        assert!(index.cached(id).is_some());
+        assert!(index.fetch(&mut tx, id + 1).unwrap().is_none());
+        // Fields given to the index win over the store's while cached, through a change of
+        // generation; a stale copy in the older generation never comes back.
+        let bo = ["individual", "Bo", "Lee", "", "", "a@b.c", "", "", ""];
+        index.insert(id, &bo, &[]);
+        let filler = ["individual", "X", "", "", "", "", "", "", ""];
+        let n = i64::try_from(FIELDS_CACHED).unwrap();
+        for other in 1..=n {
+            index.insert(id + other, &filler, &[]);
+        }
+        assert!(!index.recent.contains_key(&id));
+        let got = index.fetch(&mut tx, id).unwrap().map(Packed9::owned);
+        assert_eq!(got, Some(bo.map(String::from)));
+        let cy = ["individual", "Cy", "Lee", "", "", "a@b.c", "", "", ""];
+        for other in 1..n {
+            index.insert(id + other, &filler, &[]);
+        }
+        index.insert(id, &cy, &[]);
+        let got = index.fetch(&mut tx, id).unwrap().map(Packed9::owned);
+        assert_eq!(got, Some(cy.map(String::from)));
+        // Pushed out of both generations: read from the store again.
+        for other in 1..=2 * n {
+            index.insert(id + other, &filler, &[]);
+        }
+        assert!(index.cached(id).is_none());
+        let got = index.fetch(&mut tx, id).unwrap().map(Packed9::owned);
+        assert_eq!(got, Some(ann.map(String::from)));
     }
 
     #[test]

@@ -17,14 +17,15 @@ mod recover;
 mod report;
 mod template;
 
+use std::collections::HashMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use sluice_sdk::{
-    Batch, CONTACT_FIELDS, Context, Params, RowVerdict, SourceOutput, TransformPlan, ValidatorPlan,
-    Verdict,
+    Batch, CONTACT_FIELDS, Candidates, Context, Params, RowVerdict, SourceOutput, TransformPlan,
+    ValidatorPlan, Verdict,
 };
 
 use crate::config::{self, OnAmbiguous, OnRejected, PipelineSpec, StageSpec};
@@ -871,9 +872,9 @@ impl Chain {
         })
     }
 
-    /// Loads the stored contacts into the in-memory key index.
+    /// Loads the stored contacts' keys into the in-memory key index.
     fn index_contacts(&mut self, store: &Store, batch_size: usize) -> Result<(), Error> {
-        // A page at a time: the store's fields are held once, packed in the index.
+        // A page at a time: the index keeps the keys, the fields stay in the store.
         self.index
             .reserve(usize::try_from(store.contact_count()?).unwrap_or(0));
         let mut after = i64::MIN;
@@ -887,7 +888,7 @@ impl Chain {
             }
             let keys = self.matcher.keys(&records)?;
             for (c, keys) in chunk.iter().zip(keys) {
-                self.index.insert(c.id, &c.fields, &keys);
+                self.index.insert_keys(c.id, &keys);
             }
         }
         // A contact's further emails and phones find it too: each is keyed as the contact
@@ -897,7 +898,9 @@ impl Chain {
             let mut records = Batch::with_capacity(CONTACT_FIELDS.len(), chunk.len(), 0);
             let mut variants = Vec::with_capacity(chunk.len());
             for (id, field, value) in chunk {
-                let Some(mut fields) = self.index.fields(*id).map(matching::Packed9::owned) else {
+                let stored = store.contacts_after(id.saturating_sub(1), 1)?;
+                let Some(mut fields) = stored.into_iter().find(|c| c.id == *id).map(|c| c.fields)
+                else {
                     continue;
                 };
                 if let Some(f) = fields.get_mut(*field) {
@@ -983,7 +986,7 @@ impl Chain {
                 }
             }
         }
-        let (decisions, keys, explanations) = self.decide(&records)?;
+        let (decisions, keys, explanations) = self.decide(&records, tx)?;
 
         let mut created: Vec<Option<i64>> = vec![None; records.len()];
         for i in 0..n {
@@ -1138,13 +1141,14 @@ impl Chain {
         keys: &[String],
     ) -> Result<(), Error> {
         let fields = &row.contact;
-        // The parts' changes (fields 9 to 13) miss the index below: matchers do not see parts.
-        let changes = tx.update_contact(id, fields, &row.address_parts, &self.append)?;
+        // The fields before this row's changes (read before the store applies them).
         let mut merged = self
             .index
-            .fields(id)
+            .fetch(tx, id)?
             .map(matching::Packed9::owned)
             .unwrap_or_default();
+        // The parts' changes (fields 9 to 13) miss the index below: matchers do not see parts.
+        let changes = tx.update_contact(id, fields, &row.address_parts, &self.append)?;
         // A differing email or phone that `fill` does not let in is kept as a further value
         // of the contact rather than lost (and finds the contact in later imports).
         for field in [5, 6] {
@@ -1181,36 +1185,51 @@ impl Chain {
     fn decide(
         &mut self,
         records: &Batch,
+        tx: &mut ImportTx<'_>,
     ) -> Result<(Vec<Pick>, Vec<Vec<String>>, Vec<Explanation>), Error> {
         if records.is_empty() {
             return Ok((Vec::new(), Vec::new(), Vec::new()));
         }
         let keys = self.matcher.keys(records)?;
         // Each candidate is scored as stored and as each of its variants (further emails and
-        // phones); `matching::decide` keeps its best score.
-        let mut candidates: Vec<Vec<i64>> = Vec::with_capacity(keys.len());
-        let mut contacts = Batch::new(CONTACT_FIELDS.len());
+        // phones); `matching::decide` keeps its best score. A contact crosses once per
+        // batch, as rows `first..first + 1 + variants`, however many records meet it.
+        let mut candidates = Candidates::new();
+        let mut rows_of: HashMap<i64, (u32, u32)> = HashMap::new();
+        // Each candidate's contact type, for the host's own check of the scores below.
+        let mut types: HashMap<i64, String> = HashMap::new();
         for k in &keys {
-            let mut ids = Vec::new();
             for id in self.index.candidates(k) {
-                ids.push(id);
-                match self.index.fields(id) {
-                    Some(f) => contacts.push_row(0, f.iter()),
-                    None => contacts.push_row(0, [""; 0]),
-                }
-                for variant in self.index.variants(id) {
-                    ids.push(id);
-                    contacts.push_row(0, variant.iter());
+                let (first, n) = if let Some(&rows) = rows_of.get(&id) {
+                    rows
+                } else {
+                    let first = match self.index.fetch(tx, id)? {
+                        Some(f) => {
+                            types.insert(id, f.get(0).to_string());
+                            candidates.add_contact(id, f.iter())
+                        }
+                        None => candidates.add_contact(id, [""; 0]),
+                    };
+                    let variants = self.index.variants(id);
+                    for variant in variants {
+                        candidates.add_contact(id, variant.iter());
+                    }
+                    let rows = (first, u32::try_from(variants.len()).unwrap_or(0));
+                    rows_of.insert(id, rows);
+                    rows
+                };
+                for row in first..=first.saturating_add(n) {
+                    candidates.push(row);
                 }
             }
-            candidates.push(ids);
+            candidates.end_record();
         }
-        let scores = self.matcher.score(records, &candidates, &contacts)?;
+        let scores = self.matcher.score(records, candidates)?;
         let mut per_record: Vec<Vec<(i64, f64, Vec<String>)>> = vec![Vec::new(); records.len()];
         for s in scores {
             // An organization never matches an individual, whatever the matcher says.
             let record_type = records.cell(s.index, 0);
-            let contact_type = self.index.fields(s.contact).map_or("", |f| f.get(0));
+            let contact_type = types.get(&s.contact).map_or("", String::as_str);
             if !matching::types_agree(record_type, contact_type) {
                 continue;
             }
@@ -1248,23 +1267,22 @@ impl Chain {
             }
         }
         if !later.is_empty() {
-            // Earlier records stand in as candidates with ids -(index + 1).
+            // Earlier records stand in as candidates with ids -(index + 1), each once.
             let mut again = Batch::new(CONTACT_FIELDS.len());
-            let mut ids = Vec::new();
-            let mut contacts = Batch::new(CONTACT_FIELDS.len());
+            let mut candidates = Candidates::new();
+            let mut row_of: HashMap<usize, u32> = HashMap::new();
             for (r, earlier) in &later {
                 again.push_row(records.row(*r).number(), records.row(*r).cells());
-                for e in earlier {
-                    contacts.push_row(0, records.row(*e).cells());
+                for &e in earlier {
+                    let row = *row_of.entry(e).or_insert_with(|| {
+                        let id = -(i64::try_from(e).unwrap_or(i64::MAX)) - 1;
+                        candidates.add_contact(id, records.row(e).cells())
+                    });
+                    candidates.push(row);
                 }
-                ids.push(
-                    earlier
-                        .iter()
-                        .map(|e| -(i64::try_from(*e).unwrap_or(i64::MAX)) - 1)
-                        .collect::<Vec<i64>>(),
-                );
+                candidates.end_record();
             }
-            let scores = self.matcher.score(&again, &ids, &contacts)?;
+            let scores = self.matcher.score(&again, candidates)?;
             let mut per_record: Vec<Vec<(i64, f64, Vec<String>)>> = vec![Vec::new(); later.len()];
             for s in scores {
                 if let Some(list) = per_record.get_mut(s.index) {

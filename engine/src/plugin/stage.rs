@@ -6,9 +6,9 @@
 use std::time::Duration;
 
 use sluice_sdk::{
-    Batch, ColumnMapping, ColumnSource, Context, Kind, MappingStatus, OutputColumn, Packed,
-    ParamValue, Params, RowVerdict, SourceOutput, SourceReject, TransformPlan, ValidatorPlan,
-    Verdict,
+    Batch, Candidates, ColumnMapping, ColumnSource, Context, Kind, MappingStatus, OutputColumn,
+    Packed, ParamValue, Params, RowVerdict, SourceOutput, SourceReject, TransformPlan,
+    ValidatorPlan, Verdict,
 };
 use wasmtime::component::InstancePre;
 
@@ -585,38 +585,43 @@ impl MatcherStage {
         Ok(out)
     }
 
-    /// Scores of the candidates of each record; `candidates[i]` are record `i`'s contacts as
-    /// (store id, row of `contacts`).
+    /// Scores of the candidates of each record: `candidates` holds each distinct contact
+    /// once and, per record, the rows of its own.
     pub fn score(
         &mut self,
         records: &Batch,
-        candidate_ids: &[Vec<i64>],
-        contacts: &Batch,
+        candidates: Candidates,
     ) -> Result<Vec<CandidateScore>, Error> {
         let range = RowRange::of(records.row_numbers());
-        let mut ends = Vec::with_capacity(candidate_ids.len());
-        let mut ids = Vec::with_capacity(contacts.len());
-        for set in candidate_ids {
-            ids.extend_from_slice(set);
-            ends.push(u32::try_from(ids.len()).unwrap_or(u32::MAX));
-        }
-        let candidates = bindings::matcher::Candidates {
-            ends,
-            ids,
-            contacts: batch_to_wit(contacts),
+        let (rows, width, cells) = candidates.contacts.into_parts();
+        let (text, ends) = cells.into_parts();
+        let wit_candidates = bindings::matcher::Candidates {
+            contacts: wit::Batch {
+                rows,
+                width: u32::try_from(width).unwrap_or(u32::MAX),
+                cells: wit::Packed { text, ends },
+            },
+            ids: candidates.ids,
+            ends: candidates.ends,
+            of: candidates.of,
         };
         let input = batch_to_wit(records);
         let world = &self.world;
-        let scores = self
-            .run
-            .call(range, |store| world.call_score(store, &input, &candidates))?;
+        let scores = self.run.call(range, |store| {
+            world.call_score(store, &input, &wit_candidates)
+        })?;
+        // What the scores are checked against: which ids each record was offered.
+        let offered = Candidates {
+            ids: wit_candidates.ids,
+            ends: wit_candidates.ends,
+            of: wit_candidates.of,
+            ..Candidates::new()
+        };
         scores
             .into_iter()
             .map(|s| {
                 let index = s.index as usize;
-                let known = candidate_ids
-                    .get(index)
-                    .is_some_and(|set| set.contains(&s.contact));
+                let known = offered.ids_of(index).any(|id| id == s.contact);
                 if !known {
                     return Err(self.run.protocol(
                         range,

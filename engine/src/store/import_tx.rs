@@ -347,6 +347,29 @@ impl ImportTx<'_> {
         Ok(id)
     }
 
+    /// The matching fields of contact `id` as they stand inside this transaction (in
+    /// [`CONTACT_COLUMNS`](super::CONTACT_COLUMNS) order), `None` when there is no such
+    /// contact: the match index reads candidates here on demand rather than holding every
+    /// contact's fields.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Write`] or [`Error::Busy`] (a read inside the import's transaction).
+    pub fn contact_fields(&mut self, id: i64) -> Result<Option<[String; 9]>, Error> {
+        let err = || write_err(self.path, self.import_id, None, "read a contact");
+        self.stmts
+            .select_contact
+            .query_row([id], |row| {
+                let mut fields: [String; 9] = Default::default();
+                for (i, f) in fields.iter_mut().enumerate() {
+                    *f = row.get(i)?;
+                }
+                Ok(fields)
+            })
+            .optional()
+            .map_err(err())
+    }
+
     /// Appends new information to an existing contact, field by field (in [`CONTACT_COLUMNS`](super::CONTACT_COLUMNS)
     /// order), following each field's policy as [`FieldPolicy::merge`] decides; logs every
     /// change and returns them.

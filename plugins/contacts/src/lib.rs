@@ -23,8 +23,8 @@ use std::collections::HashMap;
 use std::rc::Rc;
 
 use sluice_sdk::{
-    Contact, ContactField, Context, Error, Kind, Matcher, ParamSpec, ParamType, Params, PluginInfo,
-    Score,
+    Batch, Contact, ContactField, Context, Error, Kind, Matcher, ParamSpec, ParamType, Params,
+    PluginInfo, Score,
 };
 
 pub use compare::{Evidence, Frequencies, Level, Prepared};
@@ -52,6 +52,11 @@ pub struct Contacts {
     /// The previous generation of `cache`: when `cache` is full it becomes this one, and an
     /// entry found here moves back, so the contacts met often stay while one-offs go.
     older: HashMap<u64, (Box<str>, Rc<Prepared>)>,
+    /// The records of the batch being scored, by row, each prepared once when first
+    /// needed (from `cache` when seen before): looked up by index, not by hashing cells.
+    batch_records: Vec<Option<Rc<Prepared>>>,
+    /// The batch's distinct candidate contacts, by row, as `batch_records`.
+    batch_contacts: Vec<Option<Rc<Prepared>>>,
 }
 
 /// FNV-1a over the cells (each followed by U+001F): cheap, and a collision only costs a
@@ -105,6 +110,8 @@ impl Contacts {
             allow_name_only: false,
             cache: HashMap::new(),
             older: HashMap::new(),
+            batch_records: Vec::new(),
+            batch_contacts: Vec::new(),
         }
     }
 
@@ -152,6 +159,29 @@ impl Contacts {
         }
         let p = entry.1.clone();
         self.cache.insert(hash, entry);
+        p
+    }
+
+    /// Row `i` of the batch being scored (`records` when `record`, else its contacts),
+    /// prepared: from its slot, or through `prepared` into the slot.
+    fn batch_prepared(&mut self, record: bool, batch: &Batch, i: usize) -> Rc<Prepared> {
+        let slots = if record {
+            &self.batch_records
+        } else {
+            &self.batch_contacts
+        };
+        if let Some(Some(p)) = slots.get(i) {
+            return p.clone();
+        }
+        let p = self.prepared(Contact(batch.row(i)));
+        let slots = if record {
+            &mut self.batch_records
+        } else {
+            &mut self.batch_contacts
+        };
+        if let Some(slot) = slots.get_mut(i) {
+            *slot = Some(p.clone());
+        }
         p
     }
 
@@ -283,6 +313,44 @@ impl Matcher for Contacts {
             out.push(weight);
         }
     }
+
+    fn start_batch(&mut self, records: &Batch, contacts: &Batch) {
+        self.batch_records.clear();
+        self.batch_records.resize(records.len(), None);
+        self.batch_contacts.clear();
+        self.batch_contacts.resize(contacts.len(), None);
+    }
+
+    fn weigh_rows(
+        &mut self,
+        records: &Batch,
+        record: usize,
+        contacts: &Batch,
+        candidates: &[usize],
+        out: &mut Vec<Option<f64>>,
+    ) {
+        out.clear();
+        let a = self.batch_prepared(true, records, record);
+        for &candidate in candidates {
+            let b = self.batch_prepared(false, contacts, candidate);
+            let weight =
+                compare::compare(self, &a, &b, false).map(|e| e.value(self.allow_name_only));
+            out.push(weight);
+        }
+    }
+
+    fn score_row(
+        &mut self,
+        records: &Batch,
+        record: usize,
+        contacts: &Batch,
+        candidate: usize,
+    ) -> Option<Score> {
+        let a = self.batch_prepared(true, records, record);
+        let b = self.batch_prepared(false, contacts, candidate);
+        let evidence = compare::compare(self, &a, &b, true)?;
+        Some(evidence.score(self.allow_name_only))
+    }
 }
 
 #[cfg(target_family = "wasm")]
@@ -291,7 +359,6 @@ sluice_sdk::export_matcher!(Contacts);
 #[cfg(test)]
 mod tests {
     use super::*;
-    use sluice_sdk::Batch;
 
     #[test]
     fn cached_records_are_never_confused() {
@@ -310,5 +377,18 @@ mod tests {
         assert_eq!(m.weigh(x, z), want_x);
         // `weigh` is `score` without the reasons.
         assert_eq!(m.score(y, z).map(|s| s.score), want_y);
+        // By row within a batch: the same numbers, and `score_row` is `score`.
+        let mut records = Batch::new(9);
+        records.push_row(1, b.row(0).cells());
+        records.push_row(2, b.row(1).cells());
+        let mut contacts = Batch::new(9);
+        contacts.push_row(0, b.row(2).cells());
+        let mut got = Vec::new();
+        m.start_batch(&records, &contacts);
+        m.weigh_rows(&records, 1, &contacts, &[0, 0], &mut got);
+        assert_eq!(got, vec![want_y, want_y]);
+        m.weigh_rows(&records, 0, &contacts, &[0], &mut got);
+        assert_eq!(got, vec![want_x]);
+        assert_eq!(m.score_row(&records, 1, &contacts, 0), m.score(y, z));
     }
 }
