@@ -7,10 +7,24 @@
 mod common;
 
 use std::path::Path;
+use std::process::Output;
 
 use common::{Env, json, repo, stderr, stdout};
 
 const HEADER: &str = "Interaction Type,Date,Contact Type,First Name,Last Name,Suffix,Primary Address,Primary Email,Primary Phone,Employer,Occupation";
+
+/// Runs `sluice import PIPELINE FILE` and asserts its exit code, showing the output if not.
+fn import(env: &Env, pipeline: &str, file: &str, code: i32) -> Output {
+    let out = env.sluice(&["import", pipeline, file]);
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    out
+}
 
 /// A pipeline writing to `store.db`, with `extra` appended to its `[match]` section.
 fn pipeline(env: &Env, name: &str, plugin: &str, extra: &str) -> String {
@@ -47,14 +61,7 @@ fn seed(env: &Env, pipeline: &str) {
             "Call,2025-01-02,individual,Pat,Lee,,\"9 Pine Rd, Austin TX 78701\",lee@family.example,,,",
         ],
     );
-    let out = env.sluice(&["import", pipeline, &seed]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}{}",
-        stdout(&out),
-        stderr(&out)
-    );
+    import(env, pipeline, &seed, 0);
     // A second Pat Lee at the same address and email: the store already holds a likely
     // duplicate, as stores do.
     let conn = rusqlite::Connection::open(env.db()).unwrap();
@@ -209,14 +216,7 @@ fn rows_attach_append_dedupe_and_explain() {
         "later.csv",
         &["Call,2025-03-01,individual,William,Okafor,,,bill@new.example,,,"],
     );
-    let out = env.sluice(&["import", &p, &later]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}{}",
-        stdout(&out),
-        stderr(&out)
-    );
+    import(&env, &p, &later, 0);
     assert_eq!(
         env.query("SELECT decision, contact_id FROM match_decisions WHERE import_id = 3"),
         vec![vec!["matched".to_string(), william]]
@@ -241,14 +241,7 @@ fn append_policies_and_on_ambiguous() {
             "Call,2025-02-01,individual,Pat,Lee,,,lee@family.example,,,",
         ],
     );
-    let out = env.sluice(&["import", &p, &file]);
-    assert_eq!(
-        out.status.code(),
-        Some(3),
-        "{}{}",
-        stdout(&out),
-        stderr(&out)
-    );
+    import(&env, &p, &file, 3);
     assert_eq!(
         env.query("SELECT employer, occupation FROM contacts WHERE first_name = 'William'"),
         vec![vec!["Acme Inc".to_string(), "Manager".to_string()]]
@@ -313,14 +306,7 @@ fn a_custom_matcher_is_loaded_by_path() {
         .join("configs/examples/interactions.csv")
         .display()
         .to_string();
-    let out = env.sluice(&["import", &p, &example]);
-    assert_eq!(
-        out.status.code(),
-        Some(3),
-        "{}{}",
-        stdout(&out),
-        stderr(&out)
-    );
+    import(&env, &p, &example, 3);
     assert_eq!(env.count("contacts"), 12);
     let file = csv(
         &env,
@@ -330,14 +316,7 @@ fn a_custom_matcher_is_loaded_by_path() {
             "Call,2025-05-01,individual,Ana,Gonzalez,,,maria.gonzalez@example.org,,,",
         ],
     );
-    let out = env.sluice(&["import", &p, &file]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}{}",
-        stdout(&out),
-        stderr(&out)
-    );
+    import(&env, &p, &file, 0);
     let maria = env.query("SELECT id, occupation FROM contacts WHERE first_name = 'Maria'");
     assert_eq!(maria.len(), 1);
     // `[match.append]` of the config: Occupation is replaced.
@@ -363,14 +342,7 @@ fn a_phone_one_digit_off_and_a_respelt_last_name_still_find_the_person() {
             "Call,2025-01-02,individual,Isaac,Clarke,,\"1 Armytage Circuit, Annangrove VIC 3636\",,(217) 945-1125,,",
         ],
     );
-    let out = env.sluice(&["import", &p, &seed]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}{}",
-        stdout(&out),
-        stderr(&out)
-    );
+    import(&env, &p, &seed, 0);
     let file = csv(
         &env,
         "in.csv",
@@ -385,14 +357,7 @@ fn a_phone_one_digit_off_and_a_respelt_last_name_still_find_the_person() {
             "Call,2025-02-01,individual,Isaac,Clark,,\"12 Armytage Circuit, Annangrove VIC 3636\",,(217) 945-1125,,",
         ],
     );
-    let out = env.sluice(&["import", &p, &file]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}{}",
-        stdout(&out),
-        stderr(&out)
-    );
+    import(&env, &p, &file, 0);
     let id = |first: &str| {
         env.query(&format!(
             "SELECT min(id) FROM contacts WHERE first_name = '{first}'"
@@ -442,8 +407,7 @@ fn an_employer_every_row_names_does_not_attach_a_namesake() {
             "Call,2025-01-02,individual,Priya,Whitaker,,\"5406 Lake Blvd, Springfield IL 62722\",p7352@example.org,(453) 000-7352,Springfield Schools,Teacher",
         ],
     );
-    let out = env.sluice(&["import", &p, &seed]);
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    import(&env, &p, &seed, 0);
     // A district's staff list: every row a teacher at Springfield Schools, Whitaker a
     // common name among them; last, another Priya Whitaker on Priya's street in another
     // ZIP code, with her own email and phone.
@@ -462,9 +426,8 @@ fn an_employer_every_row_names_does_not_attach_a_namesake() {
     rows.push("Call,2025-02-01,individual,Priya,Whitaker,,\"5406 Lake Blvd, Springfield IL 62749\",p2289588@example.org,(252) 228-9588,Springfield Schools,Teacher".to_string());
     let rows: Vec<&str> = rows.iter().map(String::as_str).collect();
     let file = csv(&env, "staff.csv", &rows);
-    let out = env.sluice(&["import", &p, &file]);
     // 3: a row flagged for review, the last one.
-    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    import(&env, &p, &file, 3);
     assert_eq!(
         env.query("SELECT row_number, status FROM import_exceptions WHERE import_id = 2"),
         [["2002", "flagged"]].map(|r| r.map(String::from).to_vec())
