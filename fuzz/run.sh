@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs the fuzz targets, one after the other, each for SECONDS (default 600).
 #
-#   fuzz/run.sh [SECONDS] [TARGET...]      targets: csv_source excel_source workbook_xml pipeline_toml normalisers
+#   fuzz/run.sh [SECONDS] [TARGET...]      targets: csv_source excel_source workbook_xml workbook_bin pipeline_toml normalisers
 #
 # Installs what it needs (a nightly toolchain, cargo-fuzz), seeds the corpora from the test
 # fixtures (seed.py), and exits non-zero when a target crashed, after printing the path of
@@ -19,7 +19,7 @@ shift || true
 if [ "$#" -gt 0 ]; then
     targets=("$@")
 else
-    targets=(csv_source excel_source workbook_xml pipeline_toml normalisers)
+    targets=(csv_source excel_source workbook_xml workbook_bin pipeline_toml normalisers)
 fi
 sanitizer=${FUZZ_SANITIZER:-none}
 

@@ -69,6 +69,24 @@ def workbook_parts(path):
             yield b"x" + SEPARATOR.join([z.read(name), shared, workbook])
 
 
+BIN_PARTS = ["xl/worksheets/sheet1.bin", "xl/sharedstrings.bin", "xl/workbook.bin"]
+
+
+def binary_parts(path):
+    """workbook_bin seeds: the binary parts of a fixture .xlsb, in that target's layout."""
+    try:
+        z = zipfile.ZipFile(path)
+        names = {n.lower(): n for n in z.namelist()}
+    except (zipfile.BadZipFile, OSError):
+        return
+    if "xl/workbook.bin" not in names:
+        return
+    parts = [z.read(names[p]) if p in names else b"" for p in BIN_PARTS]
+    # All three parts; and the sheet alone (the others then the seed's own).
+    yield SEPARATOR.join(parts)
+    yield parts[0]
+
+
 def strings(value):
     """Every string inside a parsed TOML value."""
     if isinstance(value, str):
@@ -98,6 +116,8 @@ def main():
             write("excel_source", p.read_bytes())
             for seed in workbook_parts(p):
                 write("workbook_xml", seed)
+            for seed in binary_parts(p):
+                write("workbook_bin", seed)
         elif suffix in TEXT:
             data = p.read_bytes()
             csv_files.append(data)
@@ -128,7 +148,14 @@ def main():
             continue
         for pick in range(8):
             write("normalisers", bytes([pick]) + raw)
-    for target in ["csv_source", "excel_source", "workbook_xml", "pipeline_toml", "normalisers"]:
+    for target in [
+        "csv_source",
+        "excel_source",
+        "workbook_xml",
+        "workbook_bin",
+        "pipeline_toml",
+        "normalisers",
+    ]:
         n = len(list((CORPUS / target).glob("seed-*")))
         print(f"seeded corpus/{target}: {n} seed files")
     return 0

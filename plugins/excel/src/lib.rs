@@ -283,9 +283,27 @@ fn xlsx_range(book: &mut Xlsx<Cursor<Vec<u8>>>, name: &str) -> Result<Range<Data
         Err(XlsxError::NotAWorksheet(_)) => return Ok(Range::default()),
         Err(e) => return Err(e.to_string()),
     };
+    bounded_range(|| reader.next_cell())
+}
+
+/// An .xlsb sheet's cells, checked as [`xlsx_range`] checks them: a cell record holds its
+/// column as any 32-bit number, and one far from the others made calamine's
+/// `worksheet_range` allocate their whole rectangle.
+fn xlsb_range(book: &mut Xlsb<Cursor<Vec<u8>>>, name: &str) -> Result<Range<Data>, String> {
+    let mut reader = book
+        .worksheet_cells_reader(name)
+        .map_err(|e| e.to_string())?;
+    bounded_range(|| reader.next_cell())
+}
+
+/// The non-empty cells `next` yields, as a range, refused once one is past the sheet's size
+/// or their rectangle past [`MAX_SPAN_CELLS`].
+fn bounded_range<'a, E: std::fmt::Display>(
+    mut next: impl FnMut() -> Result<Option<calamine::Cell<DataRef<'a>>>, E>,
+) -> Result<Range<Data>, String> {
     let mut cells = Vec::new();
     let (mut top, mut bottom, mut left, mut right) = (u32::MAX, 0, u32::MAX, 0);
-    while let Some(cell) = reader.next_cell().map_err(|e| e.to_string())? {
+    while let Some(cell) = next().map_err(|e| e.to_string())? {
         if matches!(cell.get_value(), DataRef::Empty) {
             continue;
         }
@@ -445,7 +463,7 @@ impl Book {
     fn range(&mut self, name: &str) -> Result<Range<Data>, Error> {
         let res = match self {
             Book::Xlsx(b) => xlsx_range(b, name),
-            Book::Xlsb(b) => b.worksheet_range(name).map_err(|e| e.to_string()),
+            Book::Xlsb(b) => xlsb_range(b, name),
             Book::Xls(b) => b.worksheet_range(name).map_err(|e| e.to_string()),
             Book::Ods(b) => b
                 .worksheet_range(name)

@@ -343,3 +343,49 @@ fn a_header_63485_columns_wide_reads_in_linear_time() {
         [4, 5, 6, 7, 9]
     );
 }
+
+/// .xlsb workbooks whose binary parts the `workbook_bin` fuzz target mutated (packed with
+/// `fuzz/pack_xlsb.py` around `tests/fixtures/hello.xlsb`). calamine read a shared-strings
+/// header (BrtBeginSst, 8 bytes) from an empty record by slicing, and indexed the shared
+/// strings with a cell's string number: both panicked, and are now its errors.
+#[test]
+fn damaged_xlsb_records_are_damage_not_a_panic() {
+    assert_eq!(
+        read("xlsb_shared_strings_header_empty.xlsb").unwrap_err(),
+        "the file looks like an Excel binary workbook (.xlsb) but cannot be read (Invalid \
+         BrtBeginSst length, expected at least 8, found 0); it may be damaged or cut off: open \
+         it in Excel or LibreOffice and save it again"
+    );
+    assert_eq!(
+        read("xlsb_shared_string_index_past_the_strings.xlsb").unwrap_err(),
+        "sheet \"Sheet1\" cannot be read (Unrecognized BrtCellIsst shared string index: 300 \
+         (of 1 strings)); the workbook may be damaged: open it and save it again"
+    );
+}
+
+/// The .xlsb fixture with two more cells, A1 and P100000 apart (written by hand: a cell
+/// record holds its column as any 32-bit number). calamine allocated every cell between
+/// them; refused like .xlsx cells far apart.
+#[test]
+fn xlsb_cells_far_apart_are_refused_not_allocated() {
+    assert_eq!(
+        read("xlsb_cells_far_apart.xlsb").unwrap_err(),
+        "sheet \"Sheet1\" cannot be read (its cells span 100000 rows by 16000 columns, more \
+         than the 8388608 cells the excel source reads; delete stray cells far from the data, \
+         or save the sheet as CSV); the workbook may be damaged: open it and save it again"
+    );
+}
+
+/// The .xlsb fixture with a defined name whose formula nests 257 `PtgMemFunc` tokens, one in
+/// the next (written by hand). calamine parses each level in a recursive call: this file
+/// overflowed the stack of a test thread in a debug build. Past Excel's 64 levels it now
+/// stops.
+#[test]
+fn xlsb_formulas_nested_too_deep_are_refused() {
+    assert_eq!(
+        read("xlsb_defined_name_nested_257_deep.xlsb").unwrap_err(),
+        "the file looks like an Excel binary workbook (.xlsb) but cannot be read (Unrecognized \
+         formula nesting: more than 64 levels of PtgMemFunc); it may be damaged or cut off: \
+         open it in Excel or LibreOffice and save it again"
+    );
+}

@@ -1,5 +1,6 @@
 //! The committed workbook fixtures (made by LibreOffice and openpyxl, see
-//! `tests/fixtures/sources/make_fixtures.py`) read natively, pushed in odd-sized chunks.
+//! `tests/fixtures/sources/make_fixtures.py`; and an Excel-made .xlsb, see
+//! `tests/fixtures/README.md`) read natively, pushed in odd-sized chunks.
 
 #![allow(clippy::unwrap_used)] // Test helpers: a failed step is a failed test.
 
@@ -90,4 +91,24 @@ fn a_workbook_past_the_cap_is_refused_while_it_streams_in() {
         err.starts_with("the workbook is larger than 100 MiB"),
         "{err}"
     );
+}
+
+/// No Rust crate writes .xlsb, so this one comes from calamine's tests: Excel's own binary
+/// workbook, its one string shared (and its shared strings part named `SharedStrings.bin`).
+#[test]
+fn an_xlsb_workbook_is_read() {
+    let bytes =
+        std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/hello.xlsb"))
+            .unwrap();
+    for chunk in [1000, bytes.len()] {
+        let (mut source, _) = Excel::open(&Params::default(), &Context::default()).unwrap();
+        let mut out = SourceOutput::new(0);
+        for piece in bytes.chunks(chunk) {
+            source.push(piece, &mut out).unwrap();
+        }
+        source.finish(&mut out).unwrap();
+        assert_eq!(out.columns.as_deref(), Some(&["Hello".to_string()][..]));
+        assert_eq!(rows(&out), []);
+        assert_eq!(out.warnings, Vec::<String>::new());
+    }
 }

@@ -11,7 +11,7 @@ use crate::{
     Cell, CellErrorType, Dimensions, XlsbError,
 };
 
-use super::{cell_format, parse_formula, wide_str, RecordIter};
+use super::{cell_format, need, parse_formula, tail, wide_str, RecordIter};
 
 /// A cells reader for xlsb files
 pub struct XlsbCellsReader<'a, RS>
@@ -52,6 +52,7 @@ where
             ],
             &mut buf,
         )?;
+        need(&buf, 16, "BrtWsDim")?;
         let dimensions = parse_dimensions(&buf[..16]);
 
         // BrtBeginSheetData
@@ -92,6 +93,7 @@ where
             let value = match self.typ {
                 // 0x0001 => continue, // Data::Empty, // BrtCellBlank
                 0x0002 => {
+                    need(&self.buf, 12, "BrtCellRk")?;
                     // BrtCellRk MS-XLSB 2.5.122
                     let d100 = (self.buf[8] & 1) != 0;
                     let is_int = (self.buf[8] & 2) != 0;
@@ -125,6 +127,7 @@ where
                     }
                 }
                 0x0003 => {
+                    need(&self.buf, 9, "BrtCellError")?;
                     let error = match self.buf[8] {
                         0x00 => CellErrorType::Null,
                         0x07 => CellErrorType::Div0,
@@ -139,19 +142,33 @@ where
                     // BrtCellError
                     DataRef::Error(error)
                 }
-                0x0004 | 0x000A => DataRef::Bool(self.buf[8] != 0), // BrtCellBool or BrtFmlaBool
+                0x0004 | 0x000A => {
+                    need(&self.buf, 9, "BrtCellBool")?;
+                    DataRef::Bool(self.buf[8] != 0)
+                } // BrtCellBool or BrtFmlaBool
                 0x0005 | 0x0009 => {
+                    need(&self.buf, 16, "BrtCellReal")?;
                     let v = read_f64(&self.buf[8..16]);
                     format_excel_f64_ref(v, cell_format(self.formats, &self.buf), self.is_1904)
                 } // BrtCellReal or BrtFmlaNum
-                0x0006 | 0x0008 => DataRef::String(wide_str(&self.buf[8..], &mut 0)?.into_owned()), // BrtCellSt or BrtFmlaString
+                0x0006 | 0x0008 => DataRef::String(
+                    wide_str(tail(&self.buf, 8, "BrtCellSt")?, &mut 0)?.into_owned(),
+                ), // BrtCellSt or BrtFmlaString
                 0x0007 => {
                     // BrtCellIsst
+                    need(&self.buf, 12, "BrtCellIsst")?;
                     let isst = read_usize(&self.buf[8..12]);
-                    DataRef::SharedString(&self.strings[isst])
+                    let Some(string) = self.strings.get(isst) else {
+                        return Err(XlsbError::Unrecognized {
+                            typ: "BrtCellIsst shared string index",
+                            val: format!("{isst} (of {} strings)", self.strings.len()),
+                        });
+                    };
+                    DataRef::SharedString(string)
                 }
                 0x0000 => {
                     // BrtRowHdr
+                    need(&self.buf, 4, "BrtRowHdr")?;
                     self.row = read_u32(&self.buf);
                     if self.row > 0x0010_0000 {
                         return Ok(None); // invalid row
@@ -163,6 +180,7 @@ where
             };
             break value;
         };
+        // Every cell record above is at least 9 bytes long (checked).
         let col = read_u32(&self.buf);
         Ok(Some(Cell::new((self.row, col), value)))
     }
@@ -176,28 +194,28 @@ where
                 // 0x0001 => continue, // Data::Empty, // BrtCellBlank
                 0x0008 => {
                     // BrtFmlaString
+                    need(&self.buf, 12, "BrtFmlaString")?;
                     let cch = read_u32(&self.buf[8..]) as usize;
-                    let formula = &self.buf[14 + cch * 2..];
-                    let cce = read_u32(formula) as usize;
-                    let rgce = &formula[4..4 + cce];
+                    let at = cch.saturating_mul(2).saturating_add(14);
+                    let formula = tail(&self.buf, at, "BrtFmlaString")?;
+                    let rgce = formula_rgce(formula, "BrtFmlaString")?;
                     parse_formula(rgce, self.extern_sheets, self.metadata_names)?
                 }
                 0x0009 => {
                     // BrtFmlaNum
-                    let formula = &self.buf[18..];
-                    let cce = read_u32(formula) as usize;
-                    let rgce = &formula[4..4 + cce];
+                    let formula = tail(&self.buf, 18, "BrtFmlaNum")?;
+                    let rgce = formula_rgce(formula, "BrtFmlaNum")?;
                     parse_formula(rgce, self.extern_sheets, self.metadata_names)?
                 }
                 0x000A | 0x000B => {
                     // BrtFmlaBool | BrtFmlaError
-                    let formula = &self.buf[11..];
-                    let cce = read_u32(formula) as usize;
-                    let rgce = &formula[4..4 + cce];
+                    let formula = tail(&self.buf, 11, "BrtFmlaBool")?;
+                    let rgce = formula_rgce(formula, "BrtFmlaBool")?;
                     parse_formula(rgce, self.extern_sheets, self.metadata_names)?
                 }
                 0x0000 => {
                     // BrtRowHdr
+                    need(&self.buf, 4, "BrtRowHdr")?;
                     self.row = read_u32(&self.buf);
                     if self.row > 0x0010_0000 {
                         return Ok(None); // invalid row
@@ -209,9 +227,19 @@ where
             };
             break value;
         };
+        // Every formula record above is at least 15 bytes long (checked).
         let col = read_u32(&self.buf);
         Ok(Some(Cell::new((self.row, col), value)))
     }
+}
+
+/// The formula tokens of a cell formula record's `CellParsedFormula`: a 4-byte length, then
+/// that many bytes; a length error when the record is shorter.
+fn formula_rgce<'b>(formula: &'b [u8], typ: &'static str) -> Result<&'b [u8], XlsbError> {
+    need(formula, 4, typ)?;
+    let cce = read_u32(formula) as usize;
+    need(formula, cce.saturating_add(4), typ)?;
+    Ok(&formula[4..4 + cce])
 }
 
 fn parse_dimensions(buf: &[u8]) -> Dimensions {

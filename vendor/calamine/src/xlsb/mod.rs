@@ -91,6 +91,15 @@ pub enum XlsbError {
     WorksheetNotFound(String),
     /// XML Encoding error
     Encoding(quick_xml::encoding::EncodingError),
+    /// A record shorter than a read of it needs
+    Len {
+        /// expected length
+        expected: usize,
+        /// found length
+        found: usize,
+        /// record or token type
+        typ: &'static str,
+    },
 }
 
 from_err!(std::io::Error, XlsbError, Io);
@@ -129,6 +138,14 @@ impl std::fmt::Display for XlsbError {
             XlsbError::Password => write!(f, "Workbook is password protected"),
             XlsbError::WorksheetNotFound(name) => write!(f, "Worksheet '{name}' not found"),
             XlsbError::Encoding(e) => write!(f, "XML encoding error: {e}"),
+            XlsbError::Len {
+                expected,
+                found,
+                typ,
+            } => write!(
+                f,
+                "Invalid {typ} length, expected at least {expected}, found {found}",
+            ),
         }
     }
 }
@@ -220,10 +237,12 @@ impl<RS: Read + Seek> Xlsb<RS> {
                 0x0267 => {
                     // BrtBeginFmts
                     let _len = iter.fill_buffer(&mut buf)?;
+                    need(&buf, 4, "BrtBeginFmts")?;
                     let len = read_usize(&buf);
 
                     for _ in 0..len {
                         let _ = iter.next_skip_blocks(0x002C, &[], &mut buf)?; // BrtFmt
+                        need(&buf, 2, "BrtFmt")?;
                         let fmt_code = read_u16(&buf);
                         let fmt_str = wide_str(&buf[2..], &mut 0)?;
                         number_formats
@@ -233,9 +252,11 @@ impl<RS: Read + Seek> Xlsb<RS> {
                 0x0269 => {
                     // BrtBeginCellXFs
                     let _len = iter.fill_buffer(&mut buf)?;
+                    need(&buf, 4, "BrtBeginCellXFs")?;
                     let len = read_usize(&buf);
                     for _ in 0..len {
                         let _ = iter.next_skip_blocks(0x002F, &[], &mut buf)?; // BrtXF
+                        need(&buf, 4, "BrtXF")?;
                         let fmt_code = read_u16(&buf[2..4]);
                         match builtin_format_by_code(fmt_code) {
                             CellFormat::DateTime => self.formats.push(CellFormat::DateTime),
@@ -272,6 +293,7 @@ impl<RS: Read + Seek> Xlsb<RS> {
         let mut buf = Vec::with_capacity(1024);
 
         let _ = iter.next_skip_blocks(0x009F, &[], &mut buf)?; // BrtBeginSst
+        need(&buf, 8, "BrtBeginSst")?;
         let len = read_usize(&buf[4..8]);
 
         // BrtSSTItems
@@ -283,7 +305,8 @@ impl<RS: Read + Seek> Xlsb<RS> {
                 ],
                 &mut buf,
             )?; // BrtSSTItem
-            self.strings.push(wide_str(&buf[1..], &mut 0)?.into_owned());
+            self.strings
+                .push(wide_str(tail(&buf, 1, "BrtSSTItem")?, &mut 0)?.into_owned());
         }
         Ok(())
     }
@@ -298,18 +321,29 @@ impl<RS: Read + Seek> Xlsb<RS> {
             match iter.read_type()? {
                 0x0099 => {
                     let _ = iter.fill_buffer(&mut buf)?;
+                    need(&buf, 1, "BrtWbProp")?;
                     self.is_1904 = &buf[0] & 0x1 != 0;
                 } // BrtWbProp
                 0x009C => {
                     // BrtBundleSh
                     let len = iter.fill_buffer(&mut buf)?;
+                    need(&buf[..len], 12, "BrtBundleSh")?;
                     let rel_len = read_u32(&buf[8..len]);
                     if rel_len != 0xFFFF_FFFF {
-                        let rel_len = rel_len as usize * 2;
-                        let relid = &buf[12..12 + rel_len];
+                        // In u64: doubled, a u32 can overflow a 32-bit usize.
+                        let rel_len = usize::try_from(u64::from(rel_len) * 2).unwrap_or(usize::MAX);
+                        let rel_end = rel_len.saturating_add(12);
+                        need(&buf, rel_end, "BrtBundleSh relationship id")?;
+                        let relid = &buf[12..rel_end];
                         // converts utf16le to utf8 for HashMap search
                         let relid = UTF_16LE.decode(relid).0;
-                        let path = format!("xl/{}", relationships[&*relid]);
+                        let Some(target) = relationships.get(&*relid) else {
+                            return Err(XlsbError::Unrecognized {
+                                typ: "BrtBundleSh relationship id",
+                                val: relid.into_owned(),
+                            });
+                        };
+                        let path = format!("xl/{target}");
                         // ST_SheetState
                         let visible = match read_u32(&buf) {
                             0 => SheetVisible::Visible,
@@ -333,7 +367,8 @@ impl<RS: Read + Seek> Xlsb<RS> {
                                 })
                             }
                         };
-                        let name = wide_str(&buf[12 + rel_len..len], &mut 0)?;
+                        let name =
+                            wide_str(tail(&buf[..len], rel_end, "BrtBundleSh name")?, &mut 0)?;
                         self.metadata.sheets.push(Sheet {
                             name: name.to_string(),
                             typ,
@@ -365,6 +400,7 @@ impl<RS: Read + Seek> Xlsb<RS> {
                 0x016A => {
                     // BrtExternSheet
                     let _len = iter.fill_buffer(&mut buf)?;
+                    need(&buf, 4, "BrtExternSheet")?;
                     let cxti = read_u32(&buf[..4]) as usize;
                     if cxti < 1_000_000 {
                         self.extern_sheets.reserve(cxti);
@@ -373,16 +409,17 @@ impl<RS: Read + Seek> Xlsb<RS> {
                     let extern_sheets = buf[4..]
                         .chunks(12)
                         .map(|xti| {
-                            match read_i32(&xti[4..8]) {
+                            need(xti, 8, "BrtExternSheet Xti")?;
+                            Ok(match read_i32(&xti[4..8]) {
                                 -2 => "#ThisWorkbook",
                                 -1 => "#InvalidWorkSheet",
                                 p if p >= 0 && (p as usize) < sheets.len() => &sheets[p as usize].0,
                                 _ => "#Unknown",
                             }
-                            .to_string()
+                            .to_string())
                         })
                         .take(cxti)
-                        .collect();
+                        .collect::<Result<_, XlsbError>>()?;
                     self.extern_sheets = extern_sheets;
                 }
                 0x0027 => {
@@ -730,11 +767,21 @@ where
             b = self.read_u8()?;
             len += ((b & 0x7F) as usize) << (7 * i);
         }
-        if buf.len() < len {
-            buf.resize(len, 0);
+        // What the buffer holds already is read in place; the rest is appended as it is read,
+        // never zeroed ahead: a damaged length (up to 256 MiB) made every such record zero
+        // that much memory, however soon the part ended.
+        let filled = buf.len().min(len);
+        self.r.read_exact(&mut buf[..filled])?;
+        if filled < len {
+            buf.truncate(filled);
+            (&mut self.r).take((len - filled) as u64).read_to_end(buf)?;
+            if buf.len() < len {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::UnexpectedEof,
+                    "failed to fill whole buffer",
+                ));
+            }
         }
-
-        self.r.read_exact(&mut buf[..len])?;
         Ok(len)
     }
 
@@ -769,15 +816,39 @@ fn wide_str<'a>(buf: &'a [u8], str_len: &mut usize) -> Result<Cow<'a, str>, Xlsb
         });
     }
     let len = read_u32(buf) as usize;
-    if buf.len() < 4 + len * 2 {
+    // Saturating: doubled, a u32 length can overflow a 32-bit usize.
+    let ws_len = len.saturating_mul(2).saturating_add(4);
+    if buf.len() < ws_len {
         return Err(XlsbError::WideStr {
-            ws_len: 4 + len * 2,
+            ws_len,
             buf_len: buf.len(),
         });
     }
-    *str_len = 4 + len * 2;
+    *str_len = ws_len;
     let s = &buf[4..*str_len];
     Ok(UTF_16LE.decode(s).0)
+}
+
+/// Fails with [`XlsbError::Len`] when `data` is shorter than the `len` bytes a read needs.
+pub(crate) fn need(data: &[u8], len: usize, typ: &'static str) -> Result<(), XlsbError> {
+    if data.len() < len {
+        return Err(XlsbError::Len {
+            expected: len,
+            found: data.len(),
+            typ,
+        });
+    }
+    Ok(())
+}
+
+/// `data[at..]`, or a length error when `data` is shorter than `at`.
+pub(crate) fn tail<'a>(
+    data: &'a [u8],
+    at: usize,
+    typ: &'static str,
+) -> Result<&'a [u8], XlsbError> {
+    need(data, at, typ)?;
+    Ok(&data[at..])
 }
 
 /// Formula parsing
@@ -787,10 +858,32 @@ fn wide_str<'a>(buf: &'a [u8], str_len: &mut usize) -> Result<Cow<'a, str>, Xlsb
 ///
 /// See Ptg [2.5.97.16]
 fn parse_formula(
-    mut rgce: &[u8],
+    rgce: &[u8],
     sheets: &[String],
     names: &[(String, String)],
 ) -> Result<String, XlsbError> {
+    parse_formula_nested(rgce, sheets, names, 0)
+}
+
+/// How deep `PtgMemFunc` tokens may nest: Excel's own limit of 64 nesting levels. Each level
+/// is a recursive call taking 3 bytes of the record, so a damaged record nesting one in the
+/// next could recurse thousands of calls deep and overflow the stack (256 levels overflowed
+/// a 2 MiB thread stack in a debug build).
+const MAX_FORMULA_NESTING: usize = 64;
+
+/// [`parse_formula`] for a formula nested `depth` levels deep in `PtgMemFunc` tokens.
+fn parse_formula_nested(
+    mut rgce: &[u8],
+    sheets: &[String],
+    names: &[(String, String)],
+    depth: usize,
+) -> Result<String, XlsbError> {
+    if depth > MAX_FORMULA_NESTING {
+        return Err(XlsbError::Unrecognized {
+            typ: "formula nesting",
+            val: format!("more than {MAX_FORMULA_NESTING} levels of PtgMemFunc"),
+        });
+    }
     if rgce.is_empty() {
         return Ok(String::new());
     }
@@ -803,9 +896,10 @@ fn parse_formula(
         match ptg {
             0x3a | 0x5a | 0x7a => {
                 // PtgRef3d
+                need(rgce, 8, "PtgRef3d")?;
                 let ixti = read_u16(&rgce[0..2]);
                 stack.push(formula.len());
-                formula.push_str(&sheets[ixti as usize]);
+                formula.push_str(sheets.get(ixti as usize).map_or("#REF", |s| &**s));
                 formula.push('!');
                 // TODO: check with relative columns
                 formula.push('$');
@@ -816,9 +910,10 @@ fn parse_formula(
             }
             0x3b | 0x5b | 0x7b => {
                 // PtgArea3d
+                need(rgce, 14, "PtgArea3d")?;
                 let ixti = read_u16(&rgce[0..2]);
                 stack.push(formula.len());
-                formula.push_str(&sheets[ixti as usize]);
+                formula.push_str(sheets.get(ixti as usize).map_or("#REF", |s| &**s));
                 formula.push('!');
                 // TODO: check with relative columns
                 formula.push('$');
@@ -834,18 +929,20 @@ fn parse_formula(
             }
             0x3c | 0x5c | 0x7c => {
                 // PtfRefErr3d
+                need(rgce, 8, "PtgRefErr3d")?;
                 let ixti = read_u16(&rgce[0..2]);
                 stack.push(formula.len());
-                formula.push_str(&sheets[ixti as usize]);
+                formula.push_str(sheets.get(ixti as usize).map_or("#REF", |s| &**s));
                 formula.push('!');
                 formula.push_str("#REF!");
                 rgce = &rgce[8..];
             }
             0x3d | 0x5d | 0x7d => {
                 // PtgAreaErr3d
+                need(rgce, 14, "PtgAreaErr3d")?;
                 let ixti = read_u16(&rgce[0..2]);
                 stack.push(formula.len());
-                formula.push_str(&sheets[ixti as usize]);
+                formula.push_str(sheets.get(ixti as usize).map_or("#REF", |s| &**s));
                 formula.push('!');
                 formula.push_str("#REF!");
                 rgce = &rgce[14..];
@@ -854,7 +951,7 @@ fn parse_formula(
                 // PtgExp: array/shared formula, ignore
                 debug!("ignoring PtgExp array/shared formula");
                 stack.push(formula.len());
-                rgce = &rgce[4..];
+                rgce = tail(rgce, 4, "PtgExp")?;
             }
             0x03..=0x11 => {
                 // binary operation
@@ -904,29 +1001,35 @@ fn parse_formula(
             0x17 => {
                 stack.push(formula.len());
                 formula.push('\"');
+                need(rgce, 2, "PtgStr")?;
                 let cch = read_u16(&rgce[0..2]) as usize;
+                need(rgce, 2 + 2 * cch, "PtgStr")?;
                 formula.push_str(&UTF_16LE.decode(&rgce[2..2 + 2 * cch]).0);
                 formula.push('\"');
                 rgce = &rgce[2 + 2 * cch..];
             }
             0x18 => {
                 stack.push(formula.len());
+                need(rgce, 1, "PtgExtended")?;
                 let eptg = rgce[0];
                 rgce = &rgce[1..];
                 match eptg {
-                    0x19 => rgce = &rgce[12..],
-                    0x1D => rgce = &rgce[4..],
+                    0x19 => rgce = tail(rgce, 12, "PtgList")?,
+                    0x1D => rgce = tail(rgce, 4, "PtgSxName")?,
                     e => return Err(XlsbError::Etpg(e)),
                 }
             }
             0x19 => {
+                need(rgce, 1, "PtgAttr")?;
                 let eptg = rgce[0];
                 rgce = &rgce[1..];
                 match eptg {
-                    0x01 | 0x02 | 0x08 | 0x20 | 0x21 | 0x40 | 0x41 | 0x80 => rgce = &rgce[2..],
-                    0x04 => rgce = &rgce[10..],
+                    0x01 | 0x02 | 0x08 | 0x20 | 0x21 | 0x40 | 0x41 | 0x80 => {
+                        rgce = tail(rgce, 2, "PtgAttr")?
+                    }
+                    0x04 => rgce = tail(rgce, 10, "PtgAttrChoose")?,
                     0x10 => {
-                        rgce = &rgce[2..];
+                        rgce = tail(rgce, 2, "PtgAttrSum")?;
                         let e = stack.last().ok_or(XlsbError::StackLen)?;
                         let e = formula.split_off(*e);
                         formula.push_str("SUM(");
@@ -938,6 +1041,7 @@ fn parse_formula(
             }
             0x1C => {
                 stack.push(formula.len());
+                need(rgce, 1, "PtgErr")?;
                 let err = rgce[0];
                 rgce = &rgce[1..];
                 match err {
@@ -954,35 +1058,43 @@ fn parse_formula(
             }
             0x1D => {
                 stack.push(formula.len());
+                need(rgce, 1, "PtgBool")?;
                 formula.push_str(if rgce[0] == 0 { "FALSE" } else { "TRUE" });
                 rgce = &rgce[1..];
             }
             0x1E => {
                 stack.push(formula.len());
+                need(rgce, 2, "PtgInt")?;
                 formula.push_str(&format!("{}", read_u16(rgce)));
                 rgce = &rgce[2..];
             }
             0x1F => {
                 stack.push(formula.len());
+                need(rgce, 8, "PtgNum")?;
                 formula.push_str(&format!("{}", read_f64(rgce)));
                 rgce = &rgce[8..];
             }
             0x20 | 0x40 | 0x60 => {
                 // PtgArray: ignore
                 stack.push(formula.len());
-                rgce = &rgce[14..];
+                rgce = tail(rgce, 14, "PtgArray")?;
             }
             0x21 | 0x22 | 0x41 | 0x42 | 0x61 | 0x62 => {
                 let (iftab, argc) = match ptg {
                     0x22 | 0x42 | 0x62 => {
+                        need(rgce, 3, "PtgFuncVar")?;
                         let iftab = read_u16(&rgce[1..]) as usize;
+                        if iftab >= crate::utils::FTAB_LEN {
+                            return Err(XlsbError::IfTab(iftab));
+                        }
                         let argc = rgce[0] as usize;
                         rgce = &rgce[3..];
                         (iftab, argc)
                     }
                     _ => {
+                        need(rgce, 2, "PtgFunc")?;
                         let iftab = read_u16(rgce) as usize;
-                        if iftab > crate::utils::FTAB_LEN {
+                        if iftab >= crate::utils::FTAB_LEN {
                             return Err(XlsbError::IfTab(iftab));
                         }
                         rgce = &rgce[2..];
@@ -1018,7 +1130,9 @@ fn parse_formula(
                 }
             }
             0x23 | 0x43 | 0x63 => {
-                let iname = read_u32(rgce) as usize - 1; // one-based
+                need(rgce, 4, "PtgName")?;
+                // One-based; 0 wraps to an unknown name.
+                let iname = (read_u32(rgce) as usize).wrapping_sub(1);
                 stack.push(formula.len());
                 if let Some(name) = names.get(iname) {
                     formula.push_str(&name.0);
@@ -1026,7 +1140,8 @@ fn parse_formula(
                 rgce = &rgce[4..];
             }
             0x24 | 0x44 | 0x64 => {
-                let row = read_u32(rgce) + 1;
+                need(rgce, 6, "PtgRef")?;
+                let row = read_u32(rgce).wrapping_add(1);
                 let col = [rgce[4], rgce[5] & 0x3F];
                 let col = read_u16(&col);
                 stack.push(formula.len());
@@ -1041,6 +1156,7 @@ fn parse_formula(
                 rgce = &rgce[6..];
             }
             0x25 | 0x45 | 0x65 => {
+                need(rgce, 12, "PtgArea")?;
                 stack.push(formula.len());
                 formula.push('$');
                 push_column(read_u16(&rgce[8..10]) as u32, &mut formula);
@@ -1056,17 +1172,19 @@ fn parse_formula(
             0x2A | 0x4A | 0x6A => {
                 stack.push(formula.len());
                 formula.push_str("#REF!");
-                rgce = &rgce[6..];
+                rgce = tail(rgce, 6, "PtgRefErr")?;
             }
             0x2B | 0x4B | 0x6B => {
                 stack.push(formula.len());
                 formula.push_str("#REF!");
-                rgce = &rgce[12..];
+                rgce = tail(rgce, 12, "PtgAreaErr")?;
             }
             0x29 | 0x49 | 0x69 => {
+                need(rgce, 2, "PtgMemFunc")?;
                 let cce = read_u16(rgce) as usize;
                 rgce = &rgce[2..];
-                let f = parse_formula(&rgce[..cce], sheets, names)?;
+                need(rgce, cce, "PtgMemFunc")?;
+                let f = parse_formula_nested(&rgce[..cce], sheets, names, depth + 1)?;
                 stack.push(formula.len());
                 formula.push_str(&f);
                 rgce = &rgce[cce..];
@@ -1075,7 +1193,7 @@ fn parse_formula(
                 // TODO: external workbook ... ignore this formula ...
                 stack.push(formula.len());
                 formula.push_str("EXTERNAL_WB_NAME");
-                rgce = &rgce[6..];
+                rgce = tail(rgce, 6, "PtgNameX")?;
             }
             _ => return Err(XlsbError::Ptg(ptg)),
         }
