@@ -233,37 +233,14 @@ pub struct ChangeRecord {
 }
 
 impl Store {
-    /// Every contact, by id (the pipeline builds its in-memory match index from them).
+    /// Every contact, by id (an import pages through them with [`Store::contacts_after`]).
     ///
     /// # Errors
     ///
     /// [`Error::Query`].
     pub fn contacts(&self) -> Result<Vec<StoredContact>, Error> {
-        self.conn
-            .prepare_cached(
-                "SELECT id, contact_type, first_name, last_name, suffix, address, email, phone, \
-                 employer, occupation FROM contacts ORDER BY id",
-            )
-            .and_then(|mut stmt| {
-                stmt.query_map([], |row| {
-                    Ok(StoredContact {
-                        id: row.get(0)?,
-                        fields: [
-                            row.get(1)?,
-                            row.get(2)?,
-                            row.get(3)?,
-                            row.get(4)?,
-                            row.get(5)?,
-                            row.get(6)?,
-                            row.get(7)?,
-                            row.get(8)?,
-                            row.get(9)?,
-                        ],
-                    })
-                })?
-                .collect()
-            })
-            .map_err(Error::query(&self.path, "read the contacts"))
+        // Ids start at 1.
+        self.contacts_after(0, usize::MAX)
     }
 
     /// How many contacts the store holds (to size the match index before it is filled).
@@ -295,13 +272,9 @@ impl Store {
                 stmt.query_map(
                     rusqlite::params![after, i64::try_from(limit).unwrap_or(i64::MAX)],
                     |row| {
-                        let mut fields: [String; 9] = Default::default();
-                        for (i, f) in fields.iter_mut().enumerate() {
-                            *f = row.get(i + 1)?;
-                        }
                         Ok(StoredContact {
                             id: row.get(0)?,
-                            fields,
+                            fields: super::text_columns(row, 1)?,
                         })
                     },
                 )?

@@ -359,13 +359,7 @@ impl ImportTx<'_> {
         let err = || write_err(self.path, self.import_id, None, "read a contact");
         self.stmts
             .select_contact
-            .query_row([id], |row| {
-                let mut fields: [String; 9] = Default::default();
-                for (i, f) in fields.iter_mut().enumerate() {
-                    *f = row.get(i)?;
-                }
-                Ok(fields)
-            })
+            .query_row([id], |row| super::text_columns(row, 0))
             .optional()
             .map_err(err())
     }
@@ -401,26 +395,7 @@ impl ImportTx<'_> {
             .stmts
             .select_contact
             .query_row([id], |row| {
-                Ok((
-                    [
-                        row.get(0)?,
-                        row.get(1)?,
-                        row.get(2)?,
-                        row.get(3)?,
-                        row.get(4)?,
-                        row.get(5)?,
-                        row.get(6)?,
-                        row.get(7)?,
-                        row.get(8)?,
-                    ],
-                    [
-                        row.get(9)?,
-                        row.get(10)?,
-                        row.get(11)?,
-                        row.get(12)?,
-                        row.get(13)?,
-                    ],
-                ))
+                Ok((super::text_columns(row, 0)?, super::text_columns(row, 9)?))
             })
             .optional()
             .map_err(err())?;

@@ -364,6 +364,19 @@ fn now_utc() -> String {
     chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string()
 }
 
+/// Columns `from..from + N` of `row` as text: a contact's fields and address parts are read
+/// as such runs.
+fn text_columns<const N: usize>(
+    row: &rusqlite::Row<'_>,
+    from: usize,
+) -> rusqlite::Result<[String; N]> {
+    let mut out: [String; N] = std::array::from_fn(|_| String::new());
+    for (i, slot) in out.iter_mut().enumerate() {
+        *slot = row.get(from + i)?;
+    }
+    Ok(out)
+}
+
 /// A count as stored (`SQLite` integers are signed).
 fn count_to_sql(value: u64) -> i64 {
     // A file cannot hold 2^63 rows; saturating keeps this total without a panic path.
