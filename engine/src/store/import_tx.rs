@@ -4,8 +4,10 @@
 
 use std::path::Path;
 
+use rusqlite::types::ToSql;
 use rusqlite::{
-    Connection, OptionalExtension, Statement, Transaction, TransactionBehavior, params,
+    Connection, OptionalExtension, Params, Statement, Transaction, TransactionBehavior, params,
+    params_from_iter,
 };
 
 use super::contacts::{FieldChange, FieldPolicy, merge_address_parts};
@@ -108,7 +110,7 @@ impl<'s> Statements<'s> {
                 "INSERT INTO contacts (contact_type, first_name, last_name, suffix, address, \
                  email, phone, employer, occupation, created_import, created_at, address_line1, \
                  address_line2, city, state, zip) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?15, ?16, ?10, ?11, ?12, ?13, ?14)",
             )?,
             select_contact: conn.prepare(
                 "SELECT contact_type, first_name, last_name, suffix, address, email, phone, \
@@ -118,8 +120,8 @@ impl<'s> Statements<'s> {
             update_contact: conn.prepare(
                 "UPDATE contacts SET contact_type = ?1, first_name = ?2, last_name = ?3, \
                  suffix = ?4, address = ?5, email = ?6, phone = ?7, employer = ?8, \
-                 occupation = ?9, address_line1 = ?11, address_line2 = ?12, city = ?13, \
-                 state = ?14, zip = ?15 WHERE id = ?10",
+                 occupation = ?9, address_line1 = ?10, address_line2 = ?11, city = ?12, \
+                 state = ?13, zip = ?14 WHERE id = ?15",
             )?,
             log_create: conn.prepare(
                 "INSERT INTO changes (import_id, table_name, row_id, action) \
@@ -143,6 +145,23 @@ impl<'s> Statements<'s> {
             )?,
         })
     }
+}
+
+/// The parameters of `insert_contact` and `update_contact`: a contact's nine fields as ?1-?9
+/// (in [`CONTACT_COLUMNS`](super::CONTACT_COLUMNS) order), its five address parts as ?10-?14,
+/// then `rest`.
+fn contact_params<'a, const N: usize>(
+    fields: &'a [&'a str; 9],
+    parts: &'a [&'a str; 5],
+    rest: [&'a dyn ToSql; N],
+) -> impl Params + 'a {
+    params_from_iter(
+        fields
+            .iter()
+            .chain(parts)
+            .map(|v| v as &dyn ToSql)
+            .chain(rest),
+    )
 }
 
 /// Maps an `SQLite` error of an import's write to [`Error::Write`] (or [`Error::Busy`]).
@@ -307,37 +326,14 @@ impl ImportTx<'_> {
         parts: &[&str; 5],
     ) -> Result<i64, Error> {
         let err = || write_err(self.path, self.import_id, None, "create a contact");
-        let [
-            t,
-            first,
-            last,
-            suffix,
-            address,
-            email,
-            phone,
-            employer,
-            occupation,
-        ] = fields.each_ref().map(AsRef::as_ref);
+        let fields = fields.each_ref().map(AsRef::as_ref);
         self.stmts
             .insert_contact
-            .execute(params![
-                t,
-                first,
-                last,
-                suffix,
-                address,
-                email,
-                phone,
-                employer,
-                occupation,
-                self.import_id,
-                self.started_at,
-                parts[0],
-                parts[1],
-                parts[2],
-                parts[3],
-                parts[4],
-            ])
+            .execute(contact_params(
+                &fields,
+                parts,
+                [&self.import_id, &self.started_at],
+            ))
             .map_err(err())?;
         let id = self.tx.last_insert_rowid();
         self.stmts
@@ -451,36 +447,11 @@ impl ImportTx<'_> {
             return Ok(changes);
         }
 
-        let [
-            t,
-            first,
-            last,
-            suffix,
-            address,
-            email,
-            phone,
-            employer,
-            occupation,
-        ] = &values;
+        let values = values.each_ref().map(String::as_str);
+        let stored_parts = stored_parts.each_ref().map(String::as_str);
         self.stmts
             .update_contact
-            .execute(params![
-                t,
-                first,
-                last,
-                suffix,
-                address,
-                email,
-                phone,
-                employer,
-                occupation,
-                id,
-                stored_parts[0],
-                stored_parts[1],
-                stored_parts[2],
-                stored_parts[3],
-                stored_parts[4],
-            ])
+            .execute(contact_params(&values, &stored_parts, [&id]))
             .map_err(err())?;
         for change in &changes {
             self.stmts
