@@ -136,18 +136,35 @@ pub enum Level {
 }
 
 /// Compares two normalised names: exact, nickname (first names only), JW bands, initial,
-/// missing or differs. `nicknames` is given for first names, whose nicknames and gendered
+/// missing or differs. `first_names` is given for first names, whose nicknames and gendered
 /// endings apply; last names are compared without either.
 #[must_use]
-pub fn name_level(a: &str, b: &str, nicknames: Option<&crate::Nicknames>) -> Level {
+pub fn name_level(a: &str, b: &str, first_names: Option<&crate::FirstNames>) -> Level {
     if a.is_empty() || b.is_empty() {
         return Level::Missing;
     }
     if a == b {
         return Level::Exact;
     }
-    if nicknames.is_some_and(|n| n.equivalent(a, b)) {
-        return Level::Nickname;
+    let (short, long) = if a.len() < b.len() { (a, b) } else { (b, a) };
+    // The longer is the shorter with a feminine ending added (Daniel/Daniela, Louis/Louise).
+    let feminine_form = long
+        .strip_prefix(short)
+        .is_some_and(|tail| matches!(tail, "a" | "e" | "ia" | "na" | "ne" | "ina" | "ine"));
+    if let Some(names) = first_names {
+        // Names of opposite sexes are two people however alike they are spelt (Mark/Mary,
+        // John/Joan), unless the nickname list relates them and the shorter is clipped
+        // from the longer (4 letters at most, 3 fewer at least: Alex for Alexandra, Sam for
+        // Samantha, Jess for Jessica). The list also pairs full names of both sexes
+        // (Andrea with Andrew, Paul with Polly, Wilma with William) and a man's name with
+        // its feminine form (Louise under Louis, Max under Maxine): two people each.
+        let clipped = short.len() <= 4 && long.len() >= short.len() + 3;
+        if names.opposite_sexes(a, b) && !(clipped && !feminine_form && names.equivalent(a, b)) {
+            return Level::Differs;
+        }
+        if names.equivalent(a, b) {
+            return Level::Nickname;
+        }
     }
     if (a.len() == 1 || b.len() == 1) && a.chars().next() == b.chars().next() {
         return Level::Initial;
@@ -156,18 +173,22 @@ pub fn name_level(a: &str, b: &str, nicknames: Option<&crate::Nicknames>) -> Lev
         return Level::Differs;
     }
     // A first name with a feminine ending added is another person's name: Daniel/Daniela,
-    // Paul/Paula, Louis/Louise, Robert/Roberta (a household's classic pair). Not so a last
-    // name: Brown/Browne, Clark/Clarke are one family name spelt two ways, and a household
-    // is told apart by its first names.
-    let first_name = nicknames.is_some();
-    let (short, long) = if a.len() < b.len() { (a, b) } else { (b, a) };
-    if first_name
-        && long
-            .strip_prefix(short)
-            .is_some_and(|tail| matches!(tail, "a" | "e" | "ia" | "na" | "ne" | "ina" | "ine"))
+    // Paul/Paula, Louis/Louise, Robert/Roberta (a household's classic pair). Not so when
+    // the shorter spelling is no given name but the longer one is: "Sophi", "Blak" and
+    // "Emm" are Sophie, Blake and Emma with the last letter dropped, a common slip of the
+    // keyboard. (Both unknown, as Stanislav/Stanislava, stays two people: the lists are
+    // English-leaning, and a missing name must not turn a household into one contact.)
+    // Not so a last name either: Brown/Browne, Clark/Clarke are one family name spelt two
+    // ways, and a household is told apart by its first names.
+    if let Some(names) = first_names
+        && feminine_form
     {
-        return Level::Differs;
+        let dropped_letter = names.is_given_name(long) && !names.is_given_name(short);
+        if !dropped_letter {
+            return Level::Differs;
+        }
     }
+    let first_name = first_names.is_some();
     // The same but for the final vowel: Christine/Christina, Mario/Maria, Marie/Maria.
     let vowel = |c: Option<char>| c.is_some_and(|c| "aeiouy".contains(c));
     if first_name
@@ -545,7 +566,7 @@ fn person_names(m: &Contacts, a: &Prepared, b: &Prepared, ev: &mut Evidence) {
             )
         });
     } else {
-        match name_level(fa, fb, Some(&m.nicknames)) {
+        match name_level(fa, fb, Some(&m.first_names)) {
             Level::Exact => ev.add(6.0, || format!("first name exact {}", title(fa))),
             Level::Nickname => ev.add(4.0, || {
                 format!("first name nickname {}~{}", title(fa), title(fb))

@@ -16,7 +16,7 @@
 //! It must stay a pure function of its input: no store, no IO.
 
 pub mod compare;
-pub mod nicknames;
+pub mod first_names;
 pub mod normalise;
 
 use std::collections::HashMap;
@@ -28,14 +28,14 @@ use sluice_sdk::{
 };
 
 pub use compare::{Evidence, Frequencies, Level, Prepared};
-use nicknames::Nicknames;
+use first_names::FirstNames;
 
 /// The weight at which a score is 0.5: sums below it are more likely different people.
 pub const OFFSET: f64 = 12.5;
 
 /// The matcher: the nickname table and the surname frequencies seen so far.
 pub struct Contacts {
-    nicknames: Nicknames,
+    first_names: FirstNames,
     /// How often each normalised last name was seen by `keys`.
     surnames: HashMap<String, u32>,
     /// How many last names were seen.
@@ -102,7 +102,7 @@ impl Contacts {
     #[must_use]
     pub fn new() -> Self {
         Self {
-            nicknames: Nicknames::load(),
+            first_names: FirstNames::load(),
             surnames: HashMap::new(),
             seen: 0,
             employers: Frequencies::default(),

@@ -14,7 +14,7 @@ fn record(fields: [&str; 9]) -> Batch {
 
 #[test]
 fn name_levels() {
-    let n = sluice_plugin_contacts::nicknames::Nicknames::load();
+    let n = sluice_plugin_contacts::first_names::FirstNames::load();
     assert_eq!(name_level("william", "william", Some(&n)), Level::Exact);
     assert_eq!(name_level("bill", "william", Some(&n)), Level::Nickname);
     assert_eq!(name_level("bill", "william", None), Level::Differs);
@@ -30,6 +30,35 @@ fn name_levels() {
         name_level("christine", "christina", Some(&n)),
         Level::Differs
     );
+    // The ending rule holds between given names (Louis/Louise, Paul/Paula) and between two
+    // names neither list knows; a last letter dropped from a known name is a typo.
+    assert_eq!(name_level("louis", "louise", Some(&n)), Level::Differs);
+    assert_eq!(name_level("paula", "paul", Some(&n)), Level::Differs);
+    assert_eq!(
+        name_level("stanislav", "stanislava", Some(&n)),
+        Level::Differs
+    );
+    // Names of opposite sexes are two people however alike (Mark/Mary would be JW 0.88)
+    // or whatever the nickname list says (it has Louise as a nickname of Louis).
+    assert_eq!(name_level("mark", "mary", Some(&n)), Level::Differs);
+    assert_eq!(name_level("mark", "mary", None), Level::Similar);
+    assert_eq!(name_level("edwin", "edwina", Some(&n)), Level::Differs);
+    assert_eq!(name_level("jon", "joan", Some(&n)), Level::Differs);
+    // A short nickname of the other sex's name is still a nickname: Alex, Sam and Jess
+    // are what many an Alexandra, Samantha and Jessica go by. Full names of both sexes that
+    // the nickname list pairs (Andrea/Andrew, Wilma/William) and a man's name with its
+    // feminine form (Max/Maxine) are two people.
+    assert_eq!(name_level("alex", "alexandra", Some(&n)), Level::Nickname);
+    assert_eq!(name_level("sam", "samantha", Some(&n)), Level::Nickname);
+    assert_eq!(name_level("jess", "jessica", Some(&n)), Level::Nickname);
+    assert_eq!(name_level("andrew", "andrea", Some(&n)), Level::Differs);
+    assert_eq!(name_level("paul", "polly", Some(&n)), Level::Differs);
+    assert_eq!(name_level("william", "wilma", Some(&n)), Level::Differs);
+    assert_eq!(name_level("max", "maxine", Some(&n)), Level::Differs);
+    assert_eq!(name_level("sophi", "sophie", Some(&n)), Level::Close);
+    assert_eq!(name_level("emma", "emm", Some(&n)), Level::Close);
+    assert_eq!(name_level("blak", "blake", Some(&n)), Level::Close);
+    assert_eq!(name_level("aleish", "aleisha", Some(&n)), Level::Close);
     // Last names (no nickname table): a final letter more or another final vowel is
     // compared as a spelling (by Jaro–Winkler), not taken for another person.
     assert_eq!(name_level("clark", "clarke", None), Level::Close);
