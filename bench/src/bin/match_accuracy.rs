@@ -15,6 +15,10 @@ use sluice::pipeline::{ImportOptions, Pipeline, run_import};
 use sluice::plugin::Host;
 use sluice::store::Store;
 use sluice_bench::Rng;
+use sluice_plugin_contacts::Level;
+use sluice_plugin_contacts::compare::{address_level, name_level, phone_level};
+use sluice_plugin_contacts::first_names::FirstNames;
+use sluice_plugin_contacts::normalise::{self, Address};
 
 type Result<T> = std::result::Result<T, Box<dyn Error>>;
 
@@ -72,6 +76,63 @@ struct Figures {
     new_wrong: u64,
     rows: u64,
     seconds: f64,
+    /// Missed duplicates that the matcher's safety rules keep apart from their original.
+    missed_by_rule: MissedByRule,
+}
+
+/// Why duplicates were missed, judged by comparing each with its original on the
+/// matcher's own comparison levels (not on how it scored them).
+#[derive(Debug, Default)]
+struct MissedByRule {
+    /// The first names differ (not equal, a nickname, a typo or an initial): the rule that
+    /// keeps household members apart, who share an address and a phone.
+    first_name: u64,
+    /// Nothing but the name agrees (no email, phone or address, nor a phone one digit
+    /// off): the rule that a name alone never matches.
+    name_only: u64,
+    /// The other misses: ended in review, ambiguous, or new without a candidate sharing
+    /// a blocking key with the original's contact, or new with it scored below `review`.
+    other_review: u64,
+    other_ambiguous: u64,
+    other_unblocked: u64,
+    other_new: u64,
+}
+
+/// Whether `contact` was among the candidates of row `row` of the incoming file.
+fn was_candidate(conn: &rusqlite::Connection, row: usize, contact: i64) -> Result<bool> {
+    Ok(conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM json_each(candidates_json)
+                        WHERE json_extract(value, '$.contact') = ?2)
+         FROM match_decisions WHERE import_id = 2 AND row_number = ?1",
+        rusqlite::params![row, contact],
+        |r| r.get(0),
+    )?)
+}
+
+/// Which safety rule keeps `dup` apart from `original`, if any.
+fn blocking_rule(original: &Person, dup: &Person, names: &FirstNames) -> Option<bool> {
+    let first = name_level(
+        &normalise::name(&original.first),
+        &normalise::name(&dup.first),
+        Some(names),
+    );
+    if first == Level::Differs {
+        return Some(true);
+    }
+    let email =
+        normalise::email(&original.email).is_some_and(|e| Some(e) == normalise::email(&dup.email));
+    let phone = phone_level(
+        normalise::phone(&original.phone).as_deref(),
+        normalise::phone(&dup.phone).as_deref(),
+    );
+    let address = address_level(
+        Address::parse(&original.address).as_ref(),
+        Address::parse(&dup.address).as_ref(),
+    );
+    let identifying = email
+        || matches!(phone, Level::Exact | Level::Partial | Level::Close)
+        || matches!(address, Level::Exact | Level::Close | Level::Partial);
+    (!identifying).then_some(false)
 }
 
 fn main() -> Result<()> {
@@ -142,6 +203,23 @@ fn print_figures(name: &str, f: &Figures) {
         "{name:<12} {:>6} {:>6} {precision:>9.4} {recall:>7.4} {f1:>7.4} {:>5} {:>5} {:>6} {:>3}/{:<3} {:>8.2}",
         f.rows, f.true_positive, wrong, f.ambiguous, f.review, f.trap_wrong, f.trap_rows, f.seconds
     );
+    let rule = &f.missed_by_rule;
+    if rule.first_name + rule.name_only > 0 {
+        let allowed = matchable - rule.first_name - rule.name_only;
+        println!(
+            "{:<12} (missed: {} whose first name names someone else, {} with only the name in common, {} other: {} review, {} ambiguous, {} never a candidate, {} scored below review; recall of the {} rows the rules let match: {:.4})",
+            "",
+            rule.first_name,
+            rule.name_only,
+            f.missed - rule.first_name - rule.name_only,
+            rule.other_review,
+            rule.other_ambiguous,
+            rule.other_unblocked,
+            rule.other_new,
+            allowed,
+            f.true_positive as f64 / allowed.max(1) as f64
+        );
+    }
     if f.unmatchable > 0 || f.new_rows > 0 {
         println!(
             "{:<12} ({} duplicate rows rejected by validation, left out; new people attached: {}/{}; originals merged while loading: {})",
@@ -283,7 +361,8 @@ fn run(
     }
     f.load_merges = per_contact.values().map(|n| n - 1).sum();
     let got = decisions(2)?;
-    for (i, (_, truth)) in incoming.iter().enumerate() {
+    let names = FirstNames::load();
+    for (i, (person, truth)) in incoming.iter().enumerate() {
         let decision = got.get(&(i + 2));
         let attached = match decision {
             Some((kind, Some(c))) if kind == "matched" || kind == "same-as-row" => Some(*c),
@@ -304,7 +383,21 @@ fn run(
                     (None, _) => f.unmatchable += 1,
                     (_, Some(c)) if c == *expected => f.true_positive += 1,
                     (_, Some(_)) => f.wrong += 1,
-                    (_, None) => f.missed += 1,
+                    (_, None) => {
+                        f.missed += 1;
+                        let original = originals.get(*o).ok_or("no such original")?;
+                        let rule = &mut f.missed_by_rule;
+                        match blocking_rule(original, person, &names) {
+                            Some(true) => rule.first_name += 1,
+                            Some(false) => rule.name_only += 1,
+                            None => match decision.map(|(kind, _)| kind.as_str()) {
+                                Some("review") => rule.other_review += 1,
+                                Some("ambiguous") => rule.other_ambiguous += 1,
+                                _ if was_candidate(&conn, i + 2, *expected)? => rule.other_new += 1,
+                                _ => rule.other_unblocked += 1,
+                            },
+                        }
+                    }
                 }
             }
             Truth::New | Truth::Trap => {
