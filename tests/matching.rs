@@ -444,3 +444,36 @@ fn an_employer_every_row_names_does_not_attach_a_namesake() {
          \"phone differs \u{2212}1.7\",\"address close +6.0\",\"employer exact +0.2\",\"occupation exact +0.2\"]"
     );
 }
+
+#[test]
+fn a_name_too_common_to_block_on_finds_no_one_and_is_counted() {
+    let env = Env::new();
+    let p = pipeline(&env, "p.toml", "contacts", "");
+    // 60 John Smiths, each with an email of his own: "Smith" + "J" is shared by more
+    // contacts than a key may be and still find candidates.
+    let rows: Vec<String> = (0..60)
+        .map(|i| format!("Call,2025-02-01,individual,John,Smith,,,john{i}@example.org,,,"))
+        .collect();
+    let rows: Vec<&str> = rows.iter().map(String::as_str).collect();
+    let file = csv(&env, "smiths.csv", &rows);
+    import(&env, &p, &file, 0);
+    assert_eq!(env.count("contacts"), 60);
+    // A John Smith with the 8th one's email is found through the email alone, and only
+    // that contact was a candidate: both name keys (surname and sound-alike, each with the
+    // first initial) were too common and found no one.
+    let file = csv(
+        &env,
+        "one.csv",
+        &["Call,2025-03-01,individual,John,Smith,,,john7@example.org,,,"],
+    );
+    let out = env.sluice(&["import", &p, &file, "--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(json(&out)[0]["capped_lookups"], 2);
+    assert_eq!(
+        env.query(
+            "SELECT decision, contact_id, json_array_length(candidates_json) \
+             FROM match_decisions WHERE import_id = 2"
+        ),
+        [["matched", "8", "1"]].map(|r| r.map(String::from).to_vec())
+    );
+}

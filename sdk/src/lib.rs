@@ -234,15 +234,17 @@ pub trait Matcher: Sized + 'static {
     }
 }
 
-/// Candidates taken per blocking key: a key shared by thousands of contacts (a common
-/// surname) would make scoring quadratic; the ones beyond the cap are not compared.
+/// Most contacts a blocking key may be shared by and still find candidates. A key shared by
+/// more (a common surname and initial in a large store) tells no one apart: it finds none,
+/// rather than an arbitrary few of them, and scoring stays linear in the rows. The right
+/// contact is then found through a rarer key (an email, a phone, an address).
 pub const CANDIDATES_PER_KEY: usize = 50;
 
 /// Most candidates one record is compared with (see [`rank`]).
 pub const MAX_CANDIDATES: usize = 16;
 
 /// The ids found under a record's keys (one posting list per key, each at most
-/// [`CANDIDATES_PER_KEY`] long), best first, at most [`MAX_CANDIDATES`]: how the host picks
+/// [`CANDIDATES_PER_KEY`] long: longer ones are left out), best first, at most [`MAX_CANDIDATES`]: how the host picks
 /// the candidates a record is scored against, and how the testing harness does.
 ///
 /// A key shared by few contacts (an email) is strong evidence and one shared by many (a

@@ -562,7 +562,8 @@ pub fn run_matcher<T: Matcher>(case: &Case) -> Result<Outcome, String> {
         // As the host picks them: ranked by how rare the shared keys are, capped.
         let postings: Vec<&[usize]> = (start..end as usize)
             .filter_map(|k| index.get(record_keys.get(k)))
-            .map(|ids| ids.get(..crate::CANDIDATES_PER_KEY).unwrap_or(ids))
+            .filter(|ids| ids.len() <= crate::CANDIDATES_PER_KEY)
+            .map(Vec::as_slice)
             .collect();
         for c in crate::rank(&postings) {
             let row = match row_of.get(&c) {

@@ -191,7 +191,7 @@ impl ContactIndex {
     }
 
     /// The contacts sharing a key with `keys`, best first (see [`rank`]), at most
-    /// [`CANDIDATES_PER_KEY`] per key and [`MAX_CANDIDATES`] in all.
+    /// [`MAX_CANDIDATES`]; a key shared by more than [`CANDIDATES_PER_KEY`] finds none.
     pub(super) fn candidates(&mut self, keys: &[String]) -> Vec<i64> {
         let mut postings: Vec<&[i64]> = Vec::with_capacity(keys.len());
         for key in keys {
@@ -200,11 +200,11 @@ impl ContactIndex {
                 Some(ids) => Some(ids.as_slice()),
                 None => self.single.get(&hash).map(std::slice::from_ref),
             };
-            if let Some(ids) = found {
-                if ids.len() > CANDIDATES_PER_KEY {
-                    self.capped_lookups += 1;
-                }
-                postings.push(ids.get(..CANDIDATES_PER_KEY).unwrap_or(ids));
+            match found {
+                // Too common to tell anyone apart (see `CANDIDATES_PER_KEY`).
+                Some(ids) if ids.len() > CANDIDATES_PER_KEY => self.capped_lookups += 1,
+                Some(ids) => postings.push(ids),
+                None => {}
             }
         }
         rank(&postings)
@@ -417,10 +417,18 @@ mod tests {
         }
         index.insert(99, &[""; 9], &["email:a@b.c".to_string()]);
         let found = index.candidates(&["name:smith".into(), "email:a@b.c".into()]);
-        // The rare key's contact first, then the crowded key's, up to the cap.
+        // The crowded key finds no one; the rare key its contact.
+        assert_eq!(found, vec![99]);
+        assert_eq!(index.capped_lookups, 1);
+        // Under the cap, a key's contacts are candidates, at most `MAX_CANDIDATES` of them,
+        // the rarer key's first.
+        for id in 100..150 {
+            index.insert(id, &[""; 9], &["name:okafor".to_string()]);
+        }
+        let found = index.candidates(&["name:okafor".into(), "email:a@b.c".into()]);
         assert_eq!(found.len(), MAX_CANDIDATES);
         assert_eq!(found[0], 99);
-        assert_eq!(found[1..], (0..15).collect::<Vec<i64>>()[..]);
+        assert_eq!(found[1..], (100..115).collect::<Vec<i64>>()[..]);
         assert_eq!(index.capped_lookups, 1);
     }
 

@@ -292,7 +292,7 @@ pub struct ImportReport {
     /// Pledges created.
     pub pledges: u64,
     /// Candidate lookups that hit the per-key cap ([`CANDIDATES_PER_KEY`]): a blocking key
-    /// so common (a frequent name) that only its first contacts were compared.
+    /// so common (a frequent name) that it found no candidates.
     pub capped_lookups: u64,
     /// Notes for the user from the plugins (header, encoding ...).
     pub warnings: Vec<String>,
