@@ -257,6 +257,7 @@ fn run() -> Result<()> {
         score.repeats_merged,
         score.repeats
     );
+    show_wrong_rows(&full_db, &score)?;
 
     let mut json = String::from("{\n");
     writeln!(
@@ -482,15 +483,40 @@ struct Score {
     traps_attached: u64,
     repeats: u64,
     repeats_merged: u64,
+    /// The first few wrong rows: (row number, what it truly is, the contact it joined).
+    wrong_rows: Vec<(usize, String, usize)>,
 }
 
 impl Score {
+    /// Counts a wrong row, keeping the first few to show.
+    fn wrong(&mut self, row: usize, truth: String, contact: usize) {
+        self.wrong += 1;
+        if self.wrong_rows.len() < 5 {
+            self.wrong_rows.push((row, truth, contact));
+        }
+    }
     fn precision(&self) -> f64 {
         self.true_positive as f64 / (self.true_positive + self.wrong).max(1) as f64
     }
     fn recall(&self) -> f64 {
         self.true_positive as f64 / (self.true_positive + self.missed).max(1) as f64
     }
+}
+
+/// Prints the first wrong rows of the run against the store with the matcher's reasons, so
+/// that a wrong attachment can be told from a flaw of the generated data.
+fn show_wrong_rows(db: &Path, score: &Score) -> Result<()> {
+    let conn = rusqlite::Connection::open(db)?;
+    for (row, truth, contact) in &score.wrong_rows {
+        let reasons: String = conn.query_row(
+            "SELECT reasons_json FROM match_decisions \
+             WHERE import_id = (SELECT max(id) FROM imports) AND row_number = ?1",
+            [row],
+            |r| r.get(0),
+        )?;
+        println!("  wrong: row {row} ({truth}) joined #{contact}: {reasons}");
+    }
+    Ok(())
 }
 
 /// Scores the last import into `db` against the truth. A stored-person row attached to its
@@ -513,19 +539,19 @@ fn score(db: &Path, truth: &[Truth], contacts: usize) -> Result<Score> {
         match *t {
             Truth::Existing(id) => match got {
                 Some(c) if c == id => s.true_positive += 1,
-                Some(c) if c <= contacts => s.wrong += 1,
+                Some(c) if c <= contacts => s.wrong(k + 2, format!("stored person #{id}"), c),
                 _ => s.missed += 1,
             },
             Truth::Trap => {
                 s.traps += 1;
-                if stored.is_some() {
+                if let Some(c) = stored {
                     s.traps_attached += 1;
-                    s.wrong += 1;
+                    s.wrong(k + 2, "household member or namesake".into(), c);
                 }
             }
             Truth::New(n) => {
-                if stored.is_some() {
-                    s.wrong += 1;
+                if let Some(c) = stored {
+                    s.wrong(k + 2, "new person".into(), c);
                 }
                 if n == k {
                     if let Some(c) = got {
