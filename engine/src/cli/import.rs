@@ -382,6 +382,7 @@ struct Tracker {
     timings: Timings,
     show_bar: bool,
     bar: Option<output::Bar>,
+    spinner: Option<output::Spinner>,
     /// Raised by Ctrl-C or SIGTERM.
     stop: Arc<AtomicBool>,
 }
@@ -394,6 +395,7 @@ impl Tracker {
             timings: Timings::default(),
             show_bar,
             bar: None,
+            spinner: None,
             stop,
         }
     }
@@ -409,6 +411,7 @@ impl Tracker {
     }
 
     fn close_phase(&mut self) {
+        self.spinner = None;
         if let Some((phase, since)) = self.phase.take() {
             let slot = match phase {
                 Phase::Hashing => &mut self.timings.hash,
@@ -426,6 +429,9 @@ impl Progress for Tracker {
         self.close_phase();
         self.phase = Some((phase, Instant::now()));
         match phase {
+            Phase::Preparing if self.show_bar => {
+                self.spinner = Some(output::Spinner::preparing(file));
+            }
             Phase::Loading { bytes } if self.show_bar => {
                 self.bar = Some(output::Bar::new(file, bytes));
             }

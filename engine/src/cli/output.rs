@@ -108,11 +108,7 @@ impl Bar {
         ) {
             bar.set_style(style.progress_chars("=> "));
         }
-        let name = file.file_name().map_or_else(
-            || file.display().to_string(),
-            |n| n.to_string_lossy().into_owned(),
-        );
-        bar.set_prefix(name);
+        bar.set_prefix(file_label(file));
         Self {
             bar,
             started: std::time::Instant::now(),
@@ -138,4 +134,49 @@ impl Bar {
     pub(super) fn clear(self) {
         self.bar.finish_and_clear();
     }
+}
+
+/// A spinner on stderr while an import prepares: against a store of a million contacts,
+/// indexing them takes seconds before the first row, which would otherwise pass in silence.
+/// It appears only after [`Spinner::SHOW_AFTER`], so the usual preparation of a few
+/// milliseconds does not flicker.
+pub(super) struct Spinner(indicatif::ProgressBar);
+
+impl Spinner {
+    const SHOW_AFTER: std::time::Duration = std::time::Duration::from_millis(300);
+
+    pub(super) fn preparing(file: &std::path::Path) -> Self {
+        let spinner =
+            indicatif::ProgressBar::with_draw_target(None, indicatif::ProgressDrawTarget::hidden());
+        spinner.set_style(indicatif::ProgressStyle::default_spinner());
+        spinner.set_message(format!(
+            "{}: preparing (starting the plugins, indexing the stored contacts)",
+            file_label(file)
+        ));
+        let shared = spinner.clone();
+        std::thread::spawn(move || {
+            std::thread::sleep(Self::SHOW_AFTER);
+            if !shared.is_finished() {
+                shared.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+                shared.enable_steady_tick(std::time::Duration::from_millis(150));
+            }
+        });
+        Self(spinner)
+    }
+}
+
+impl Drop for Spinner {
+    /// Removes the spinner, and keeps it from appearing later however the preparation
+    /// ended (an error included).
+    fn drop(&mut self) {
+        self.0.finish_and_clear();
+    }
+}
+
+/// The file's name, as progress lines show it.
+fn file_label(file: &std::path::Path) -> String {
+    file.file_name().map_or_else(
+        || file.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    )
 }
