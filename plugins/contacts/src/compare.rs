@@ -158,11 +158,12 @@ pub fn name_level(a: &str, b: &str, first_names: Option<&crate::FirstNames>) -> 
         // Samantha, Jess for Jessica). The list also pairs full names of both sexes
         // (Andrea with Andrew, Paul with Polly, Wilma with William) and a man's name with
         // its feminine form (Louise under Louis, Max under Maxine): two people each.
+        let nickname = names.equivalent(a, b);
         let clipped = short.len() <= 4 && long.len() >= short.len() + 3;
-        if names.opposite_sexes(a, b) && !(clipped && !feminine_form && names.equivalent(a, b)) {
+        if names.opposite_sexes(a, b) && !(clipped && !feminine_form && nickname) {
             return Level::Differs;
         }
-        if names.equivalent(a, b) {
+        if nickname {
             return Level::Nickname;
         }
     }
