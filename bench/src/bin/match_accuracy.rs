@@ -109,15 +109,23 @@ fn was_candidate(conn: &rusqlite::Connection, row: usize, contact: i64) -> Resul
     )?)
 }
 
+/// A safety rule of the matcher that keeps a duplicate apart from its original.
+enum SafetyRule {
+    /// The first names name different people.
+    FirstName,
+    /// Nothing but the name agrees.
+    NameOnly,
+}
+
 /// Which safety rule keeps `dup` apart from `original`, if any.
-fn blocking_rule(original: &Person, dup: &Person, names: &FirstNames) -> Option<bool> {
+fn blocking_rule(original: &Person, dup: &Person, names: &FirstNames) -> Option<SafetyRule> {
     let first = name_level(
         &normalise::name(&original.first),
         &normalise::name(&dup.first),
         Some(names),
     );
     if first == Level::Differs {
-        return Some(true);
+        return Some(SafetyRule::FirstName);
     }
     let email =
         normalise::email(&original.email).is_some_and(|e| Some(e) == normalise::email(&dup.email));
@@ -132,7 +140,7 @@ fn blocking_rule(original: &Person, dup: &Person, names: &FirstNames) -> Option<
     let identifying = email
         || matches!(phone, Level::Exact | Level::Partial | Level::Close)
         || matches!(address, Level::Exact | Level::Close | Level::Partial);
-    (!identifying).then_some(false)
+    (!identifying).then_some(SafetyRule::NameOnly)
 }
 
 fn main() -> Result<()> {
@@ -388,8 +396,8 @@ fn run(
                         let original = originals.get(*o).ok_or("no such original")?;
                         let rule = &mut f.missed_by_rule;
                         match blocking_rule(original, person, &names) {
-                            Some(true) => rule.first_name += 1,
-                            Some(false) => rule.name_only += 1,
+                            Some(SafetyRule::FirstName) => rule.first_name += 1,
+                            Some(SafetyRule::NameOnly) => rule.name_only += 1,
                             None => match decision.map(|(kind, _)| kind.as_str()) {
                                 Some("review") => rule.other_review += 1,
                                 Some("ambiguous") => rule.other_ambiguous += 1,
