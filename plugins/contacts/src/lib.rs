@@ -185,6 +185,16 @@ impl Contacts {
         p
     }
 
+    /// The score of `a` against `b` without reasons: what most candidates need.
+    fn weight(&self, a: &Prepared, b: &Prepared) -> Option<f64> {
+        compare::compare(self, a, b, false).map(|e| e.value(self.allow_name_only))
+    }
+
+    /// The score of `a` against `b` with its reasons: for each record's best candidate.
+    fn scored(&self, a: &Prepared, b: &Prepared) -> Option<Score> {
+        compare::compare(self, a, b, true).map(|e| e.score(self.allow_name_only))
+    }
+
     fn count_surname(&mut self, last: &str) {
         if last.is_empty() {
             return;
@@ -288,14 +298,12 @@ impl Matcher for Contacts {
 
     fn score(&mut self, record: Contact<'_>, candidate: Contact<'_>) -> Option<Score> {
         let (a, b) = (self.prepared(record), self.prepared(candidate));
-        let evidence = compare::compare(self, &a, &b, true)?;
-        Some(evidence.score(self.allow_name_only))
+        self.scored(&a, &b)
     }
 
     fn weigh(&mut self, record: Contact<'_>, candidate: Contact<'_>) -> Option<f64> {
         let (a, b) = (self.prepared(record), self.prepared(candidate));
-        let evidence = compare::compare(self, &a, &b, false)?;
-        Some(evidence.value(self.allow_name_only))
+        self.weight(&a, &b)
     }
 
     fn weigh_all(
@@ -308,9 +316,7 @@ impl Matcher for Contacts {
         let a = self.prepared(record);
         for &candidate in candidates {
             let b = self.prepared(candidate);
-            let weight =
-                compare::compare(self, &a, &b, false).map(|e| e.value(self.allow_name_only));
-            out.push(weight);
+            out.push(self.weight(&a, &b));
         }
     }
 
@@ -333,9 +339,7 @@ impl Matcher for Contacts {
         let a = self.batch_prepared(true, records, record);
         for &candidate in candidates {
             let b = self.batch_prepared(false, contacts, candidate);
-            let weight =
-                compare::compare(self, &a, &b, false).map(|e| e.value(self.allow_name_only));
-            out.push(weight);
+            out.push(self.weight(&a, &b));
         }
     }
 
@@ -348,8 +352,7 @@ impl Matcher for Contacts {
     ) -> Option<Score> {
         let a = self.batch_prepared(true, records, record);
         let b = self.batch_prepared(false, contacts, candidate);
-        let evidence = compare::compare(self, &a, &b, true)?;
-        Some(evidence.score(self.allow_name_only))
+        self.scored(&a, &b)
     }
 }
 
