@@ -20,8 +20,9 @@ pub(super) enum PluginCommand {
         /// Where to write it (default: ./NAME).
         #[arg(long)]
         dir: Option<std::path::PathBuf>,
-        /// The sluice SDK directory (default: the one this sluice was built from, or the
-        /// workspace's when the crate goes into a sluice checkout's plugins/).
+        /// The sdk/ directory of a sluice checkout to build against (default: a copy of the
+        /// SDK this sluice carries, written beside the crate; the workspace's when the crate
+        /// goes into a sluice checkout's plugins/).
         #[arg(long)]
         sdk: Option<std::path::PathBuf>,
     },

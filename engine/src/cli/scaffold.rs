@@ -19,8 +19,11 @@ const MATCHER_CASES: [(&str, &str); 2] = [
     ),
 ];
 
-/// The SDK this sluice was built from: where a crate outside a sluice checkout finds it.
-const BUILT_SDK: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../sdk");
+// The SDK's sources and the workspace's lock file, embedded by `engine/build.rs`.
+include!(concat!(env!("OUT_DIR"), "/sdk_files.rs"));
+
+/// Where a new crate outside a sluice checkout gets its SDK: this directory beside its sources.
+const SDK_DIR: &str = "sluice-sdk";
 
 /// The kinds of plugin `plugin new` can write.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -53,21 +56,26 @@ pub(super) fn new_plugin(
         .fix("choose a new directory with --dir, or remove the old one"));
     }
     let absolute = std::path::absolute(&dir).unwrap_or_else(|_| dir.clone());
-    let sdk_dep = match workspace_with_sdk(&absolute) {
-        Some(_) => "sluice-sdk = { workspace = true }".to_string(),
-        None => {
-            let sdk = sdk.map_or_else(|| PathBuf::from(BUILT_SDK), Path::to_path_buf);
-            let sdk = std::fs::canonicalize(&sdk).map_err(|_| {
-                Failure::new(
-                    Exit::Usage,
-                    format!("cannot find the sluice SDK at {}", sdk.display()),
-                )
-                .fix("pass --sdk with the sdk/ directory of a sluice checkout")
-            })?;
-            format!("sluice-sdk = {{ path = {:?} }}", sdk.display().to_string())
-        }
+    let sdk_source = if workspace_with_sdk(&absolute).is_some() {
+        SdkSource::Workspace
+    } else if let Some(sdk) = sdk {
+        let sdk = std::fs::canonicalize(sdk).map_err(|_| {
+            Failure::new(
+                Exit::Usage,
+                format!("cannot find the sluice SDK at {}", sdk.display()),
+            )
+            .fix("pass --sdk the sdk/ directory of a sluice checkout, or leave --sdk out to use the SDK this sluice carries")
+        })?;
+        SdkSource::Path(sdk.display().to_string())
+    } else {
+        SdkSource::Embedded
     };
-    let standalone = !sdk_dep.contains("workspace");
+    let sdk_dep = match &sdk_source {
+        SdkSource::Workspace => "sluice-sdk = { workspace = true }".to_string(),
+        SdkSource::Path(path) => format!("sluice-sdk = {{ path = {path:?} }}"),
+        SdkSource::Embedded => format!("sluice-sdk = {{ path = {SDK_DIR:?} }}"),
+    };
+    let standalone = !matches!(sdk_source, SdkSource::Workspace);
     let ident = name.replace('-', "_");
     let type_name: String = name
         .split('-')
@@ -97,8 +105,18 @@ pub(super) fn new_plugin(
         "sluice_plugin_example_matcher::ExampleMatcher",
         &format!("{ident}::{type_name}"),
     );
+    let sdk_note = if matches!(sdk_source, SdkSource::Embedded) {
+        format!(
+            "`{SDK_DIR}/` is the plugin SDK of the `sluice` that wrote this crate (ABI {}): the \
+             crate builds against it offline, wherever it is. To follow a sluice checkout \
+             instead, point the `sluice-sdk` dependency at its `sdk/` directory.\n\n",
+            sluice_sdk::ABI_VERSION
+        )
+    } else {
+        String::new()
+    };
     let readme = format!(
-        "# {name} (matcher)\n\nA sluice matcher plugin, scaffolded from `plugins/example-matcher`.\n\n\
+        "# {name} (matcher)\n\nA sluice matcher plugin, scaffolded from `plugins/example-matcher`.\n\n{sdk_note}\
          ```sh\ncargo test                                        # the cases in tests/cases, natively\n\
          rustup target add wasm32-wasip2                   # once\n\
          cargo build --release --target wasm32-wasip2      # -> target/wasm32-wasip2/release/{ident}.wasm\n\
@@ -113,6 +131,16 @@ pub(super) fn new_plugin(
     ];
     for (file, text) in MATCHER_CASES {
         files.push((dir.join("tests/cases").join(file), text.to_string()));
+    }
+    if matches!(sdk_source, SdkSource::Embedded) {
+        for (file, text) in SDK_FILES {
+            files.push((dir.join(SDK_DIR).join(file), (*text).to_string()));
+        }
+    }
+    if standalone {
+        // The versions the SDK was built and tested with; cargo drops the entries the crate
+        // does not use.
+        files.push((dir.join("Cargo.lock"), LOCK_FILE.to_string()));
     }
     for (path, text) in &files {
         let write = || -> std::io::Result<()> {
@@ -135,6 +163,16 @@ pub(super) fn new_plugin(
         dir.display()
     ));
     Ok(Exit::Ok)
+}
+
+/// Where the new crate's `sluice-sdk` dependency points.
+enum SdkSource {
+    /// The enclosing sluice workspace's (the crate goes into its `plugins/`).
+    Workspace,
+    /// A directory named with `--sdk`.
+    Path(String),
+    /// The SDK embedded in this binary, written beside the crate.
+    Embedded,
 }
 
 /// Lower-case letters, digits and hyphens, starting with a letter.
