@@ -36,7 +36,7 @@ pub mod bindings {
             export_macro_name: "export_raw",
             default_bindings_module: "sluice_sdk::guest::bindings::transform",
             runtime_path: "sluice_sdk::__wit_bindgen::rt",
-            with: { "sluice:plugin/types@0.4.0": crate::guest::bindings::source::sluice::plugin::types },
+            with: { "sluice:plugin/types@0.5.0": crate::guest::bindings::source::sluice::plugin::types },
         });
     }
     pub mod validator {
@@ -47,7 +47,7 @@ pub mod bindings {
             export_macro_name: "export_raw",
             default_bindings_module: "sluice_sdk::guest::bindings::validator",
             runtime_path: "sluice_sdk::__wit_bindgen::rt",
-            with: { "sluice:plugin/types@0.4.0": crate::guest::bindings::source::sluice::plugin::types },
+            with: { "sluice:plugin/types@0.5.0": crate::guest::bindings::source::sluice::plugin::types },
         });
     }
     pub mod matcher {
@@ -58,7 +58,7 @@ pub mod bindings {
             export_macro_name: "export_raw",
             default_bindings_module: "sluice_sdk::guest::bindings::matcher",
             runtime_path: "sluice_sdk::__wit_bindgen::rt",
-            with: { "sluice:plugin/types@0.4.0": crate::guest::bindings::source::sluice::plugin::types },
+            with: { "sluice:plugin/types@0.5.0": crate::guest::bindings::source::sluice::plugin::types },
         });
     }
 }
@@ -376,6 +376,18 @@ impl<T: Validator> bindings::validator::Guest for ValidatorAdapter<T> {
 
 // ---- matcher ----
 
+/// The candidates of a batch, from their WIT form.
+fn candidates_from_wit(
+    candidates: bindings::matcher::Candidates,
+) -> Result<crate::Candidates, crate::Error> {
+    Ok(crate::Candidates {
+        contacts: batch_from_wit(candidates.contacts)?,
+        ids: candidates.ids,
+        ends: candidates.ends,
+        of: candidates.of,
+    })
+}
+
 /// Exports a [`Matcher`] impl through the `matcher` world.
 #[doc(hidden)]
 pub struct MatcherAdapter<T>(std::marker::PhantomData<T>);
@@ -409,17 +421,26 @@ impl<T: Matcher> bindings::matcher::Guest for MatcherAdapter<T> {
         .map_err(error_to_wit)
     }
 
+    fn load_model(model: Option<String>) -> Result<(), wit::Error> {
+        with_state::<T, _>(|plugin| plugin.load_model(model.as_deref())).map_err(error_to_wit)
+    }
+
+    fn estimate(
+        records: wit::Batch,
+        candidates: bindings::matcher::Candidates,
+    ) -> Result<Option<String>, wit::Error> {
+        let records = batch_from_wit(records).map_err(error_to_wit)?;
+        let candidates = candidates_from_wit(candidates).map_err(error_to_wit)?;
+        candidates.check(records.len()).map_err(error_to_wit)?;
+        with_state::<T, _>(|plugin| plugin.estimate(&records, &candidates)).map_err(error_to_wit)
+    }
+
     fn score(
         records: wit::Batch,
         candidates: bindings::matcher::Candidates,
     ) -> Result<Vec<bindings::matcher::MatchScore>, wit::Error> {
         let records = batch_from_wit(records).map_err(error_to_wit)?;
-        let candidates = crate::Candidates {
-            contacts: batch_from_wit(candidates.contacts).map_err(error_to_wit)?,
-            ids: candidates.ids,
-            ends: candidates.ends,
-            of: candidates.of,
-        };
+        let candidates = candidates_from_wit(candidates).map_err(error_to_wit)?;
         with_state::<T, _>(|plugin| {
             let scores = crate::matcher_scores(plugin, &records, &candidates)?;
             Ok(scores
@@ -429,6 +450,7 @@ impl<T: Matcher> bindings::matcher::Guest for MatcherAdapter<T> {
                     contact: s.contact,
                     score: s.score.score,
                     reasons: s.score.reasons,
+                    household: s.score.household,
                 })
                 .collect())
         })

@@ -170,6 +170,25 @@ pub trait Matcher: Sized + 'static {
     ) -> Result<(Self, Vec<String>), Error>;
     /// Pushes the blocking keys of `record`: records sharing a key are compared.
     fn keys(&mut self, record: Contact<'_>, out: &mut Vec<String>);
+    /// Called once the stored contacts were keyed (before any record is), with the model an
+    /// earlier [`Matcher::estimate`] returned if the host keeps one in the store (for the
+    /// same matcher, build and parameters). The default ignores it.
+    fn load_model(&mut self, model: Option<&str>) -> Result<(), Error> {
+        let _ = model;
+        Ok(())
+    }
+    /// Estimates the matcher's parameters from a sample of records and their blocked
+    /// candidates (the shape [`matcher_scores`] takes), uses them from now on, and returns
+    /// them as text for the host to store and hand back through [`Matcher::load_model`].
+    /// `None` (the default): the matcher has nothing to estimate.
+    fn estimate(
+        &mut self,
+        records: &Batch,
+        candidates: &Candidates,
+    ) -> Result<Option<String>, Error> {
+        let _ = (records, candidates);
+        Ok(None)
+    }
     /// How well `record` matches `candidate`; `None` when they certainly differ.
     fn score(&mut self, record: Contact<'_>, candidate: Contact<'_>) -> Option<Score>;
     /// [`Matcher::score`]'s score alone. Every candidate is weighed, and only the best of a
@@ -363,6 +382,7 @@ pub fn matcher_scores<M: Matcher>(
                 score: Score {
                     score,
                     reasons: Vec::new(),
+                    household: false,
                 },
             });
         }
@@ -615,6 +635,7 @@ mod tests {
             Some(Score {
                 score,
                 reasons: vec![format!("{n} same")],
+                household: false,
             })
         }
     }

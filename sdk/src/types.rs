@@ -4,7 +4,7 @@ use std::fmt;
 
 /// The WIT package version this SDK speaks; `describe()` reports it so the host can print a
 /// prepared message when a plugin was built against an incompatible ABI.
-pub const ABI_VERSION: &str = "0.4.0";
+pub const ABI_VERSION: &str = "0.5.0";
 
 /// What a plugin does in a pipeline.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -449,6 +449,9 @@ pub struct Score {
     pub score: f64,
     /// Evidence a person can read.
     pub reasons: Vec<String>,
+    /// Whether the record is another member of the contact's household (a different first
+    /// name at its address or phone): the host records it on the new contact.
+    pub household: bool,
 }
 
 /// The fields of the interactions template, in template order: what `sluice template

@@ -165,6 +165,7 @@ pub(super) fn run(args: &ImportsArgs) -> Result<Exit, Failure> {
                             "decision",
                             "contact",
                             "score",
+                            "household",
                             "candidates",
                             "reasons",
                         ],
@@ -190,6 +191,7 @@ fn match_rows(decisions: &[store::MatchRecord]) -> Vec<Vec<String>> {
                 m.decision.as_str().to_string(),
                 m.contact_id.map_or_else(|| "-".into(), |c| format!("#{c}")),
                 m.score.map_or_else(|| "-".into(), |s| format!("{s:.3}")),
+                m.household.map_or_else(|| "-".into(), |h| format!("#{h}")),
                 m.candidates
                     .iter()
                     .map(|c| format!("#{} {:.3}", c.contact, c.score))

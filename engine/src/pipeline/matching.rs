@@ -310,6 +310,9 @@ pub(super) struct Explanation {
     pub(super) candidates: Vec<(i64, f64)>,
     /// The best candidate's score and reasons.
     pub(super) best: Option<(f64, Vec<String>)>,
+    /// The stored contact whose household the record belongs to, as the matcher said of
+    /// its best candidate; then, once the row's new contact joined it, the household's id.
+    pub(super) household: Option<i64>,
 }
 
 /// The explanation of a record's candidate scores `(contact, score, reasons)`.
@@ -326,6 +329,7 @@ pub(super) fn explain(scores: &[(i64, f64, Vec<String>)]) -> Explanation {
             .map(|(id, s, _)| (*id, *s))
             .collect(),
         best: sorted.first().map(|(_, s, r)| (*s, r.clone())),
+        household: None,
     }
 }
 

@@ -10,6 +10,7 @@
 //! and an import refused by `on_rejected = "abort"` run every step the same way and roll the
 //! transaction back at the end; a dry run therefore counts exactly what the real run would.
 
+mod estimate;
 mod matching;
 mod preview;
 mod progress;
@@ -34,7 +35,7 @@ use crate::plugin::{
 };
 use crate::store::{
     self, Counts, ExceptionRecord, ExceptionStatus, FieldPolicy, ImportSummary, ImportTx,
-    MatchKind, MatchRecord, NewImport, NewInteraction, NewPledge, Store,
+    MatchKind, MatchRecord, ModelKey, NewImport, NewInteraction, NewPledge, Store,
 };
 pub use matching::{AMBIGUITY_MARGIN, CANDIDATES_PER_KEY, MAX_CANDIDATES};
 use matching::{ContactIndex, Decision, Explanation};
@@ -423,6 +424,7 @@ pub fn run_import_with(
         let (header, first) = reader.until_header()?;
         let mut chain = Chain::prepare(host, pipeline, &header, &ctx, &mut reader.warnings)?;
         chain.index_contacts(store, spec.batch_size)?;
+        chain.load_model(store, &pipeline.matcher)?;
         Ok::<_, Error>((reader, header, first, chain))
     })();
     let (mut reader, header, first, mut chain) = match prepared {
@@ -587,6 +589,8 @@ fn load_rows(
         },
     );
     let mut pending = Batch::new(chain.header.len());
+    // Batches held back until the matcher's model is estimated from them.
+    let mut held: Vec<Batch> = Vec::new();
     let mut feed = |out: SourceOutput,
                     pending: &mut Batch,
                     tx: &mut ImportTx<'_>,
@@ -615,7 +619,7 @@ fn load_rows(
                     pending,
                     Batch::with_capacity(chain.header.len(), batch_size, 0),
                 );
-                chain.process_batch(&full, tx, report, fresh)?;
+                chain.submit(full, &mut held, tx, report, fresh)?;
             }
         }
         Ok(())
@@ -634,8 +638,9 @@ fn load_rows(
         }
     }
     if !pending.is_empty() {
-        chain.process_batch(&pending, &mut tx, report, fresh)?;
+        held.push(pending);
     }
+    chain.release(&held, &mut tx, report, fresh)?;
     let c = report.counts;
     if c.rows != c.results + c.rejected + c.skipped {
         return Err(Error::Ledger {
@@ -789,6 +794,12 @@ struct Chain {
     append: [FieldPolicy; 9],
     /// Verdicts the source gave on rows not yet processed, by row number.
     source_verdicts: Vec<(u32, Verdict)>,
+    /// The matcher's model to estimate from the first rows, and the store's size then:
+    /// set when the store holds none for this matcher or has grown since.
+    estimating: Option<(ModelKey, u64)>,
+    /// The matcher's model in use (stored or estimated by this import), for a fresh
+    /// instance after a failure.
+    model: Option<String>,
 }
 
 /// Row problems gathered across stages, by index in the batch.
@@ -869,6 +880,8 @@ impl Chain {
             on_ambiguous: pipeline.spec.matcher.on_ambiguous,
             append: pipeline.spec.matcher.append,
             source_verdicts: Vec::new(),
+            estimating: None,
+            model: None,
         })
     }
 
@@ -917,6 +930,22 @@ impl Chain {
         Ok(())
     }
 
+    /// Runs one batch of source rows through the transforms, adding their verdicts.
+    fn transform(&mut self, original: &Batch, verdicts: &mut Verdicts) -> Result<Batch, Error> {
+        let mut rows = original.clone();
+        for (stage, plan) in &mut self.transforms {
+            let computed = if plan.computed() > 0 {
+                let (values, v) = stage.process(&rows.project(&plan.reads))?;
+                verdicts.add(v);
+                values
+            } else {
+                Batch::new(0)
+            };
+            rows = plan.apply(&rows, &computed);
+        }
+        Ok(rows)
+    }
+
     /// Runs one batch of source rows through the stages and writes the result. Every plugin
     /// call comes before the first write (`recover` relies on it to retry a batch).
     fn process(
@@ -949,17 +978,7 @@ impl Chain {
                     .collect(),
             );
         }
-        let mut rows = original.clone();
-        for (stage, plan) in &mut self.transforms {
-            let computed = if plan.computed() > 0 {
-                let (values, v) = stage.process(&rows.project(&plan.reads))?;
-                verdicts.add(v);
-                values
-            } else {
-                Batch::new(0)
-            };
-            rows = plan.apply(&rows, &computed);
-        }
+        let rows = self.transform(original, &mut verdicts)?;
         for (stage, plan) in &mut self.validators {
             verdicts.add(stage.validate(&rows.project(&plan.reads))?);
         }
@@ -1077,6 +1096,13 @@ impl Chain {
                     MatchKind::New,
                     self.create_contact(tx, row, record_keys, report)?,
                 ),
+            };
+            let mut explanation = explanation;
+            let created_here = matches!(kind, MatchKind::New | MatchKind::Review)
+                || kind == MatchKind::Ambiguous && self.on_ambiguous == OnAmbiguous::New;
+            explanation.household = match explanation.household {
+                Some(of) if created_here => Some(tx.join_household(contact_id, of)?),
+                _ => None,
             };
             record_match(tx, number, kind, Some(contact_id), &explanation)?;
             report.capped_lookups = self.index.capped_lookups;
@@ -1226,6 +1252,7 @@ impl Chain {
         }
         let scores = self.matcher.score(records, candidates)?;
         let mut per_record: Vec<Vec<(i64, f64, Vec<String>)>> = vec![Vec::new(); records.len()];
+        let mut household: Vec<Option<i64>> = vec![None; records.len()];
         for s in scores {
             // An organization never matches an individual, whatever the matcher says.
             let record_type = records.cell(s.index, 0);
@@ -1233,12 +1260,23 @@ impl Chain {
             if !matching::types_agree(record_type, contact_type) {
                 continue;
             }
+            if s.household
+                && let Some(h) = household.get_mut(s.index)
+            {
+                h.get_or_insert(s.contact);
+            }
             if let Some(list) = per_record.get_mut(s.index) {
                 list.push((s.contact, s.score, s.reasons));
             }
         }
-        let mut explanations: Vec<Explanation> =
-            per_record.iter().map(|s| matching::explain(s)).collect();
+        let mut explanations: Vec<Explanation> = per_record
+            .iter()
+            .zip(household)
+            .map(|(s, household)| Explanation {
+                household,
+                ..matching::explain(s)
+            })
+            .collect();
         let mut picks: Vec<Pick> = per_record
             .into_iter()
             .map(|s| Pick::Decided(matching::decide(s, self.auto_accept, self.review)))
@@ -1350,6 +1388,7 @@ fn record_match(
             .iter()
             .map(|&(contact, score)| store::Candidate { contact, score })
             .collect(),
+        household: explanation.household,
     })?;
     Ok(())
 }

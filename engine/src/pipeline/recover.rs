@@ -273,6 +273,9 @@ impl Chain {
             let m = &pipeline.matcher;
             let mut matcher = fresh.host.matcher(&m.plugin, &m.section, limits)?;
             matcher.prepare(&columns, &m.params, fresh.ctx)?;
+            // The fresh instance has not keyed the stored contacts: it decides with the
+            // model, without the term frequencies.
+            matcher.load_model(self.model.as_deref())?;
             self.matcher = matcher;
             return Ok(message);
         }

@@ -96,6 +96,8 @@ pub struct LoadedPlugin {
     pub origin: String,
     /// What its `describe()` returned.
     pub info: PluginInfo,
+    /// SHA-256 (hex) of its component bytes: which build it is, whatever its version says.
+    pub sha256: String,
     pub(crate) component: Component,
 }
 
@@ -259,6 +261,7 @@ impl Host {
         let plugin = LoadedPlugin {
             origin: origin.to_string(),
             info,
+            sha256: super::hex(&<sha2::Sha256 as sha2::Digest>::digest(bytes)),
             component,
         };
         self.check_world(&plugin)?;

@@ -533,9 +533,50 @@ pub struct CandidateScore {
     pub score: f64,
     /// Evidence.
     pub reasons: Vec<String>,
+    /// Whether the record is another member of this contact's household.
+    pub household: bool,
+}
+
+/// The WIT form of a batch's candidates.
+fn candidates_to_wit(candidates: Candidates) -> bindings::matcher::Candidates {
+    let (rows, width, cells) = candidates.contacts.into_parts();
+    let (text, ends) = cells.into_parts();
+    bindings::matcher::Candidates {
+        contacts: wit::Batch {
+            rows,
+            width: u32::try_from(width).unwrap_or(u32::MAX),
+            cells: wit::Packed { text, ends },
+        },
+        ids: candidates.ids,
+        ends: candidates.ends,
+        of: candidates.of,
+    }
 }
 
 impl MatcherStage {
+    /// Hands the matcher the model an earlier `estimate` returned.
+    pub fn load_model(&mut self, model: Option<&str>) -> Result<(), Error> {
+        let world = &self.world;
+        self.run
+            .call(None, |store| world.call_load_model(store, model))
+    }
+
+    /// Has the matcher estimate its model from a sample of records and their candidates;
+    /// the model's text, or `None` when the matcher has nothing to estimate.
+    pub fn estimate(
+        &mut self,
+        records: &Batch,
+        candidates: Candidates,
+    ) -> Result<Option<String>, Error> {
+        let range = RowRange::of(records.row_numbers());
+        let wit_candidates = candidates_to_wit(candidates);
+        let input = batch_to_wit(records);
+        let world = &self.world;
+        self.run.call(range, |store| {
+            world.call_estimate(store, &input, &wit_candidates)
+        })
+    }
+
     /// Checks params and the header; returns warnings.
     pub fn prepare(
         &mut self,
@@ -593,18 +634,7 @@ impl MatcherStage {
         candidates: Candidates,
     ) -> Result<Vec<CandidateScore>, Error> {
         let range = RowRange::of(records.row_numbers());
-        let (rows, width, cells) = candidates.contacts.into_parts();
-        let (text, ends) = cells.into_parts();
-        let wit_candidates = bindings::matcher::Candidates {
-            contacts: wit::Batch {
-                rows,
-                width: u32::try_from(width).unwrap_or(u32::MAX),
-                cells: wit::Packed { text, ends },
-            },
-            ids: candidates.ids,
-            ends: candidates.ends,
-            of: candidates.of,
-        };
+        let wit_candidates = candidates_to_wit(candidates);
         let input = batch_to_wit(records);
         let world = &self.world;
         let scores = self.run.call(range, |store| {
@@ -645,6 +675,7 @@ impl MatcherStage {
                     contact: s.contact,
                     score: s.score,
                     reasons: s.reasons,
+                    household: s.household,
                 })
             })
             .collect()

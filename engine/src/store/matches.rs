@@ -76,6 +76,10 @@ pub struct MatchRecord {
     pub reasons: Vec<String>,
     /// The candidates, best first.
     pub candidates: Vec<Candidate>,
+    /// The household the row's new contact joined (the id of the contact heading it), if
+    /// the matcher found another first name at a candidate's address or phone.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub household: Option<i64>,
 }
 
 impl ImportTx<'_> {
@@ -101,7 +105,7 @@ impl ImportTx<'_> {
             .map_err(err())?;
         tx.prepare_cached(
             "INSERT INTO match_decisions (import_id, row_number, decision, contact_id, score, \
-             reasons_json, candidates_json) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+             reasons_json, candidates_json, household_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
         )
         .and_then(|mut stmt| {
             stmt.execute(params![
@@ -111,7 +115,8 @@ impl ImportTx<'_> {
                 m.contact_id,
                 m.score,
                 reasons,
-                candidates
+                candidates,
+                m.household
             ])
         })
         .map_err(err())?;
@@ -161,12 +166,20 @@ impl Store {
     ///
     /// [`Error::Query`] or [`Error::Corrupt`].
     pub fn match_decisions(&self, import_id: i64) -> Result<Vec<MatchRecord>, Error> {
-        type Raw = (u32, String, Option<i64>, Option<f64>, String, String);
+        type Raw = (
+            u32,
+            String,
+            Option<i64>,
+            Option<f64>,
+            String,
+            String,
+            Option<i64>,
+        );
         let raw: Vec<Raw> = self
             .conn
             .prepare_cached(
-                "SELECT row_number, decision, contact_id, score, reasons_json, candidates_json \
-                 FROM match_decisions WHERE import_id = ?1 ORDER BY row_number",
+                "SELECT row_number, decision, contact_id, score, reasons_json, candidates_json, \
+                 household_id FROM match_decisions WHERE import_id = ?1 ORDER BY row_number",
             )
             .and_then(|mut stmt| {
                 stmt.query_map([import_id], |r| {
@@ -177,6 +190,7 @@ impl Store {
                         r.get(3)?,
                         r.get(4)?,
                         r.get(5)?,
+                        r.get(6)?,
                     ))
                 })?
                 .collect()
@@ -184,7 +198,7 @@ impl Store {
             .map_err(Error::query(&self.path, "read the match decisions"))?;
         raw.into_iter()
             .map(
-                |(row_number, decision, contact_id, score, reasons, candidates)| {
+                |(row_number, decision, contact_id, score, reasons, candidates, household)| {
                     let corrupt = || Error::Corrupt {
                         path: self.path.clone(),
                         detail: format!("match decision of import {import_id} row {row_number}"),
@@ -196,6 +210,7 @@ impl Store {
                         score,
                         reasons: serde_json::from_str(&reasons).map_err(|_| corrupt())?,
                         candidates: serde_json::from_str(&candidates).map_err(|_| corrupt())?,
+                        household,
                     })
                 },
             )

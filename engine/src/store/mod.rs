@@ -21,6 +21,7 @@ mod import_tx;
 mod imports;
 mod lock;
 mod matches;
+mod models;
 mod schema;
 mod undo;
 mod watched;
@@ -41,6 +42,7 @@ pub use imports::{
 };
 pub use lock::{INTERRUPTED, LockHolder, WriterLock};
 pub use matches::{Candidate, MatchKind, MatchRecord};
+pub use models::{ModelKey, StoredModel};
 pub use schema::SCHEMA_VERSION;
 pub use undo::{Blocker, FieldRestore, UndoRecord, UndoReport, UndoneImport};
 pub use watched::{WatchOutcome, WatchedFile, WatchedRecord};

@@ -15,10 +15,10 @@ use super::Error;
 pub(crate) const APPLICATION_ID: i64 = 0x534C_4345;
 
 /// The schema version this build writes and understands (the number of migrations).
-pub const SCHEMA_VERSION: i64 = 5;
+pub const SCHEMA_VERSION: i64 = 6;
 
 /// The migrations, oldest first; `MIGRATIONS[n - 1]` produces schema version `n`.
-pub(crate) const MIGRATIONS: [&str; 5] = [V1, V2, V3, V4, V5];
+pub(crate) const MIGRATIONS: [&str; 6] = [V1, V2, V3, V4, V5, V6];
 
 /// Schema version 1: imports, contacts, interactions, pledges, exceptions and the change log.
 const V1: &str = r"
@@ -196,6 +196,24 @@ ALTER TABLE contacts ADD COLUMN address_line2 TEXT NOT NULL DEFAULT '' /* apartm
 ALTER TABLE contacts ADD COLUMN city TEXT NOT NULL DEFAULT '' /* city or town */;
 ALTER TABLE contacts ADD COLUMN state TEXT NOT NULL DEFAULT '' /* state or province */;
 ALTER TABLE contacts ADD COLUMN zip TEXT NOT NULL DEFAULT '' /* zip or postal code */;
+";
+
+/// Schema version 6: the matcher's estimated parameters, and households.
+const V6: &str = r"
+CREATE TABLE matcher_models (  -- the parameters a matcher estimated from this store, used by every
+                               -- import until the store has grown noticeably or the matcher changed
+    matcher     TEXT NOT NULL,                    -- the matcher plugin's name
+    version     TEXT NOT NULL,                    -- its version + the first 12 hex digits of its build's SHA-256
+    params_hash TEXT NOT NULL,                    -- SHA-256 (hex) of its parameters as configured
+    model       TEXT NOT NULL,                    -- the parameters, in the matcher's own text form
+    contacts    INTEGER NOT NULL CHECK (contacts >= 0), -- contacts in the store when estimated
+    import_id   INTEGER REFERENCES imports (id),  -- the import whose rows it was estimated from
+    estimated_at TEXT NOT NULL,                   -- UTC, YYYY-MM-DDTHH:MM:SSZ
+    PRIMARY KEY (matcher, version, params_hash)
+);
+ALTER TABLE contacts ADD COLUMN household_id INTEGER /* the contact whose household this one joined (another first name at its address or phone); NULL when none */;
+CREATE INDEX contacts_household ON contacts (household_id);
+ALTER TABLE match_decisions ADD COLUMN household_id INTEGER /* the household the row's new contact joined; NULL when none */;
 ";
 
 /// Brings the store to [`SCHEMA_VERSION`], one migration per transaction.

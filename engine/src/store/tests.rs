@@ -903,7 +903,7 @@ fn the_schema_documents_itself() {
         .unwrap()
         .collect::<Result<_, _>>()
         .unwrap();
-    assert_eq!(tables.len(), 10);
+    assert_eq!(tables.len(), 11);
     for (name, sql) in tables {
         let comments = sql.matches("--").count();
         assert!(comments >= 5, "table {name} has {comments} comments");

@@ -11,12 +11,14 @@ use std::collections::HashMap;
 
 use sluice_sdk::{Contact, ContactField, Score};
 
+use crate::model::{Field, Gamma};
 use crate::normalise::{self, Address};
-use crate::{Contacts, OFFSET, is_organisation};
+use crate::{Contacts, is_organisation};
 
-/// How often each value of a field was seen, for an agreement weight adjusted by how common
-/// the value is (as last names are): an employer every row of a file shares (a union's
-/// member list, a school district's staff) says nothing about who a row is.
+/// How often each value of a field was seen among the stored contacts, for a
+/// term-frequency adjusted agreement weight: agreeing on "Smith" counts less than on
+/// "Neumann", and an employer every row of a file shares (a union's member list, a school
+/// district's staff) says nothing about who a row is.
 #[derive(Clone, Debug, Default)]
 pub struct Frequencies {
     counts: HashMap<String, u32>,
@@ -37,16 +39,41 @@ impl Frequencies {
         self.seen = self.seen.saturating_add(1);
     }
 
-    /// The log2 agreement weight of `value`: `log2(0.95 / u)` with `u` the share of the
-    /// values seen that are `value` (smoothed towards 1 in 500 while few were seen), kept
-    /// within `0..=max`, so a rare value counts fully and one shared by everybody nothing.
+    /// The share of the values seen that are `value`, smoothed by one sighting.
     #[must_use]
-    pub fn weight(&self, value: &str, max: f64) -> f64 {
-        const PRIOR_U: f64 = 0.002;
-        const PRIOR_WEIGHT: f64 = 500.0;
+    pub fn share(&self, value: &str) -> f64 {
         let count = f64::from(self.counts.get(value).copied().unwrap_or(0));
-        let u = (count + PRIOR_WEIGHT * PRIOR_U) / (f64::from(self.seen) + PRIOR_WEIGHT);
-        (0.95 / u).log2().clamp(0.0, max)
+        (count + 1.0) / (f64::from(self.seen) + 1.0)
+    }
+
+    /// The term-frequency adjustment of an exact agreement on `value`, in log2 units:
+    /// `log2(u / p)`, with `u` the model's chance that two different people agree on the
+    /// field at all and `p` the share of the *other* contacts that hold `value` (the one
+    /// compared with is not evidence of how common it is): the agreement then weighs
+    /// `log2(m / p)`, as in Splink. A store cannot tell shares below one in its size
+    /// apart, so `p` is at least that; a value no other contact holds is never adjusted
+    /// down (a small store has not seen enough to call it common), at most +4 up; and
+    /// nothing is adjusted while fewer than 100 values were seen.
+    #[must_use]
+    pub fn adjustment(&self, value: &str, u: f64) -> f64 {
+        if self.seen < 100 {
+            return 0.0;
+        }
+        let count = self.counts.get(value).copied().unwrap_or(0);
+        let seen = f64::from(self.seen);
+        let others = (f64::from(count.saturating_sub(1)) / (seen - 1.0)).max(1.0 / seen);
+        let adjustment = (u / others).log2().clamp(-12.0, 4.0);
+        if count <= 1 {
+            adjustment.max(0.0)
+        } else {
+            adjustment
+        }
+    }
+
+    /// Whether `value` is shared by less than `share` of the values seen (and is a value).
+    #[must_use]
+    pub fn is_rare(&self, value: &str, share: f64) -> bool {
+        !value.is_empty() && (self.seen < 200 || self.share(value) < share)
     }
 }
 
@@ -248,49 +275,161 @@ pub fn phone_level(a: Option<&str>, b: Option<&str>) -> Level {
     Level::Differs
 }
 
-/// Compares two addresses: exact, close (same house number, mostly the same words),
-/// partial (same postal code and house number), missing or differs.
+/// How two addresses agree, from the comparison of their parts. The levels exclude each
+/// other (the parts of an address are far from independent: same street almost always
+/// means same town), and each has its own learned weight.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AddressLevel {
+    /// The same words after normalisation.
+    Exact,
+    /// The same house number and street (or a typo of it) in a place that does not differ.
+    StreetAndNumber,
+    /// The same street (or a typo of it) and locality or postcode, another or no number.
+    StreetOtherNumber,
+    /// The same house number and postcode, the street differs.
+    NumberAndPostcode,
+    /// Only the locality or the postcode agrees.
+    Locality,
+    /// They differ.
+    Differs,
+    /// At least one side has no address.
+    Missing,
+}
+
+impl AddressLevel {
+    /// Whether this agreement can be a matching property beside the name (the address is
+    /// the same one, perhaps mistyped, or on the same street): it is one when its weight,
+    /// adjusted by how common the street is, reaches [`IDENTIFYING_BITS`].
+    #[must_use]
+    pub fn identifying(self) -> bool {
+        matches!(
+            self,
+            Self::Exact | Self::StreetAndNumber | Self::StreetOtherNumber | Self::NumberAndPostcode
+        )
+    }
+
+    /// Whether both are one home (the same house, perhaps mistyped): what makes a row with
+    /// another first name a household member, and a short shared name a question.
+    #[must_use]
+    pub fn same_home(self) -> bool {
+        matches!(
+            self,
+            Self::Exact | Self::StreetAndNumber | Self::NumberAndPostcode
+        )
+    }
+
+    /// The level's number in the model (`None` for missing).
+    fn index(self) -> Option<u8> {
+        Some(match self {
+            Self::Exact => 0,
+            Self::StreetAndNumber => 1,
+            Self::StreetOtherNumber => 2,
+            Self::NumberAndPostcode => 3,
+            Self::Locality => 4,
+            Self::Differs => 5,
+            Self::Missing => return None,
+        })
+    }
+}
+
+/// Each part of two addresses compared, and the address level they make.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AddressComparison {
+    pub number: Level,
+    pub street: Level,
+    pub street_type: Level,
+    pub unit: Level,
+    pub locality: Level,
+    pub state: Level,
+    pub postcode: Level,
+    pub level: AddressLevel,
+}
+
+/// Compares one address part: exact, close (a typo: Jaro–Winkler 0.9 or more, or one edit
+/// in a part of 4 characters or more), missing or differs.
 #[must_use]
-pub fn address_level(a: Option<&Address>, b: Option<&Address>) -> Level {
+pub fn part_level(a: Option<&str>, b: Option<&str>) -> Level {
     let (Some(a), Some(b)) = (a, b) else {
         return Level::Missing;
     };
-    if a.words == b.words {
+    if a == b {
         return Level::Exact;
     }
-    // Every level below needs the same house number: without it the words are not
-    // compared (most candidates of a crowded name block live elsewhere).
-    let same_number = a.number == b.number;
-    if !same_number {
-        return Level::Differs;
-    }
-    // A word shared with a typo (JW 0.9 or more, 4 letters or more) counts as shared.
-    let shared = a
-        .words
-        .iter()
-        .filter(|w| {
-            b.words.contains(w)
-                || w.len() >= 4
-                    && b.words
-                        .iter()
-                        .any(|v| v.len() >= 4 && jaro_winkler(w, v) >= 0.9)
-        })
-        .count()
-        .min(b.words.len());
-    let union = a.words.len() + b.words.len() - shared;
-    #[allow(clippy::cast_precision_loss)] // An address has a handful of words.
-    let jaccard = if union == 0 {
-        0.0
+    let long = a.len().min(b.len()) >= 4;
+    if long && (jaro_winkler(a, b) >= 0.9 || strsim::damerau_levenshtein(a, b) <= 1) {
+        Level::Close
     } else {
-        shared as f64 / union as f64
+        Level::Differs
+    }
+}
+
+/// Compares two postal codes: exact, close (one digit wrong or two swapped), missing or
+/// differs.
+#[must_use]
+pub fn postcode_level(a: Option<&str>, b: Option<&str>) -> Level {
+    let (Some(a), Some(b)) = (a, b) else {
+        return Level::Missing;
     };
-    if same_number && (jaccard >= 0.6 || jaro_winkler(&a.text(), &b.text()) >= 0.93) {
+    if a == b {
+        return Level::Exact;
+    }
+    if a.len() == b.len() && strsim::damerau_levenshtein(a, b) == 1 {
         return Level::Close;
     }
-    if same_number && a.number.is_some() && a.zip.is_some() && a.zip == b.zip {
-        return Level::Partial;
-    }
     Level::Differs
+}
+
+/// Compares two addresses part by part.
+#[must_use]
+pub fn compare_addresses(a: Option<&Address>, b: Option<&Address>) -> AddressComparison {
+    let (Some(a), Some(b)) = (a, b) else {
+        return AddressComparison {
+            number: Level::Missing,
+            street: Level::Missing,
+            street_type: Level::Missing,
+            unit: Level::Missing,
+            locality: Level::Missing,
+            state: Level::Missing,
+            postcode: Level::Missing,
+            level: AddressLevel::Missing,
+        };
+    };
+    let part = |x: &Option<String>, y: &Option<String>| part_level(x.as_deref(), y.as_deref());
+    let number = match (a.number.as_deref(), b.number.as_deref()) {
+        (Some(x), Some(y)) if x == y => Level::Exact,
+        (Some(_), Some(_)) => Level::Differs,
+        _ => Level::Missing,
+    };
+    let mut c = AddressComparison {
+        number,
+        street: part(&a.street, &b.street),
+        street_type: part(&a.street_type, &b.street_type),
+        unit: part(&a.unit, &b.unit),
+        locality: part(&a.locality, &b.locality),
+        state: part(&a.state, &b.state),
+        postcode: postcode_level(a.zip.as_deref(), b.zip.as_deref()),
+        level: AddressLevel::Differs,
+    };
+    let agrees = |l: Level| matches!(l, Level::Exact | Level::Close);
+    let street = agrees(c.street);
+    let place_agrees = agrees(c.locality) || c.postcode == Level::Exact;
+    // Another town or another postcode (beyond a typo): not the same house, at best the
+    // same street.
+    let place_differs = c.locality == Level::Differs || c.postcode == Level::Differs;
+    c.level = if a.words == b.words {
+        AddressLevel::Exact
+    } else if street && c.number == Level::Exact && !place_differs {
+        AddressLevel::StreetAndNumber
+    } else if street && place_agrees && c.postcode != Level::Differs {
+        AddressLevel::StreetOtherNumber
+    } else if c.number == Level::Exact && c.postcode == Level::Exact {
+        AddressLevel::NumberAndPostcode
+    } else if place_agrees {
+        AddressLevel::Locality
+    } else {
+        AddressLevel::Differs
+    };
+    c
 }
 
 /// Compares two organisation names (normalised): exact, close (JW ≥ 0.94), similar (most
@@ -321,28 +460,53 @@ pub fn organisation_level(a: &str, b: &str) -> Level {
 pub struct Evidence {
     /// Each comparison's reason and log2 weight, in field order.
     pub terms: Vec<(String, f64)>,
-    /// Whether something other than a name agrees (email, phone, a phone one digit off, or
-    /// address): without it a record does not match on its name alone.
+    /// The comparison vector: each field's level in the model.
+    pub gamma: Gamma,
+    /// The prior log-odds of the pair (the model's `lambda`).
+    pub prior: f64,
+    /// Whether a matching property other than the name agrees (email, phone, address, a
+    /// rare employer or occupation): without it a record does not match on its name alone.
     pub identifying: bool,
     /// Whether the records name different people outright (first names that are neither
     /// equal, nicknames, typos nor initials; different suffixes): then no other agreement
     /// makes them one contact, as with household members sharing an address, phone or email.
     pub conflict: bool,
+    /// Why the pair may at most be reviewed, if it may: a short first name that is a given
+    /// name of both sexes (Sam, Alex, Chris) against a longer one, at a shared address or
+    /// phone, is as likely a household member as the same person; an address alone
+    /// against an email and a phone that both differ, as likely a namesake.
+    pub review_only: Option<&'static str>,
+    /// Whether the record is another member of the contact's household: a different first
+    /// name, the same last name, and the same address or phone.
+    pub household: bool,
+    /// Whether the first names differ outright (a conflict that makes a household).
+    pub conflict_by_first_name: bool,
+    /// Whether the first names are a short form both sexes bear and a longer name.
+    pub ambiguous_nickname: bool,
     /// Whether `terms` carry their reasons (see [`Contacts::weigh`](crate::Contacts)).
     pub explain: bool,
 }
 
+/// The highest score a pair that may only be reviewed gets: between the default `review`
+/// (0.75) and `auto_accept` (0.92) thresholds.
+pub const REVIEW_SCORE: f64 = 0.8;
+
 impl Evidence {
     /// Evidence whose reasons are written out (`explain`) or left empty: most candidates
     /// are only weighed, and formatting their reasons would cost more than comparing them.
-    fn new(explain: bool) -> Self {
+    fn new(explain: bool, prior: f64) -> Self {
         Self {
             explain,
+            prior,
             ..Self::default()
         }
     }
 
-    fn add(&mut self, weight: f64, reason: impl FnOnce() -> String) {
+    /// Adds field `field`'s level `level` with weight `weight`.
+    fn add(&mut self, field: Field, level: u8, weight: f64, reason: impl FnOnce() -> String) {
+        if let Some(g) = self.gamma.get_mut(field as usize) {
+            *g = Some(level);
+        }
         let reason = if self.explain {
             reason()
         } else {
@@ -351,10 +515,10 @@ impl Evidence {
         self.terms.push((reason, weight));
     }
 
-    /// The sum of the weights.
+    /// The match weight: the sum of the field weights and the prior log-odds.
     #[must_use]
     pub fn weight(&self) -> f64 {
-        self.terms.iter().map(|(_, w)| w).sum()
+        self.prior + self.terms.iter().map(|(_, w)| w).sum::<f64>()
     }
 
     /// The score in [0, 1] with its reasons. Without identifying evidence (and unless
@@ -367,14 +531,24 @@ impl Evidence {
             .map(|(r, w)| format!("{r} {}", signed(*w)))
             .collect();
         let weight = self.weight();
-        if self.conflict && weight > OFFSET - 6.0 {
+        if self.conflict && weight > -6.0 {
             reasons.push("different people by name: not matched".into());
-        } else if !self.identifying && !allow_name_only && weight > OFFSET - 1.0 {
-            reasons.push("name only: no email, phone or address agrees, so not matched".into());
+        } else if !self.identifying && !allow_name_only && weight > -1.0 {
+            reasons.push("name only: nothing but the name agrees, so not matched".into());
+        } else if let Some(why) = self.review_only
+            && weight > REVIEW_WEIGHT
+        {
+            reasons.push(format!("{why}: review, not matched"));
+        }
+        if self.household {
+            reasons.push(
+                "same household: another first name at this contact's address or phone".into(),
+            );
         }
         Score {
             score: self.value(allow_name_only),
             reasons,
+            household: self.household,
         }
     }
 
@@ -382,14 +556,19 @@ impl Evidence {
     #[must_use]
     pub fn value(&self, allow_name_only: bool) -> f64 {
         let mut weight = self.weight();
-        if self.conflict && weight > OFFSET - 6.0 {
-            weight = OFFSET - 6.0;
-        } else if !self.identifying && !allow_name_only && weight > OFFSET - 1.0 {
-            weight = OFFSET - 1.0;
+        if self.conflict {
+            weight = weight.min(-6.0);
+        } else if !self.identifying && !allow_name_only {
+            weight = weight.min(-1.0);
+        } else if self.review_only.is_some() {
+            weight = weight.min(REVIEW_WEIGHT);
         }
-        1.0 / (1.0 + (OFFSET - weight).exp2())
+        1.0 / (1.0 + (-weight).exp2())
     }
 }
+
+/// The weight at which the score is [`REVIEW_SCORE`].
+const REVIEW_WEIGHT: f64 = 2.0;
 
 /// `+6.1` / `−1.2`, as the reasons show weights.
 fn signed(w: f64) -> String {
@@ -406,17 +585,17 @@ pub struct Prepared {
     /// Whether the contact type is known.
     typed: bool,
     /// Whether it is an organisation.
-    org: bool,
+    pub(crate) org: bool,
     /// The organisation name (organisations).
     org_name: String,
-    first: String,
-    last: String,
+    pub(crate) first: String,
+    pub(crate) last: String,
     suffix: String,
     email: Option<String>,
     phone: Option<String>,
-    address: Option<Address>,
-    employer: String,
-    occupation: String,
+    pub(crate) address: Option<Address>,
+    pub(crate) employer: String,
+    pub(crate) occupation: String,
 }
 
 impl Prepared {
@@ -444,13 +623,57 @@ impl Prepared {
     }
 }
 
+/// Employers and occupations that say nothing about who a person is, however rare in a
+/// store: sharing one is no matching property.
+const GENERIC_WORK: &[&str] = &[
+    "self employed",
+    "selfemployed",
+    "self",
+    "retired",
+    "none",
+    "n a",
+    "na",
+    "unemployed",
+    "not employed",
+    "homemaker",
+    "student",
+    "information requested",
+    "requested",
+    "employed",
+    "owner",
+    "volunteer",
+];
+
+/// Whether a shared employer or occupation identifies: rare in the store (under `share` of
+/// the values seen) and not a generic answer.
+fn rare_work(f: &Frequencies, value: &str, share: f64) -> bool {
+    !GENERIC_WORK.contains(&value) && f.is_rare(value, share)
+}
+
+/// The weight (log2 Bayes factor) an address agreement, or a phone that is near but not
+/// the same, must reach to be the matching property beside the name: the chance that another person with the same name shares it
+/// must be at most one in 32 of the chance the same person does. "Same street, other
+/// number" on a street many contacts live on does not reach it.
+pub const IDENTIFYING_BITS: f64 = 5.0;
+
+/// The key a street's frequency is counted under: the street in its town (or postcode),
+/// since a namesake on Main Street in another town says nothing.
+#[must_use]
+pub fn street_key(a: &Address) -> Option<String> {
+    let street = a.street.as_deref()?;
+    let place = a.locality.as_deref().or(a.zip.as_deref()).unwrap_or("");
+    Some(format!("{street}:{place}"))
+}
+
 /// Compares two records; `None` when their contact types differ.
 /// Reasons are written out only when `explain`.
 pub(crate) fn compare(m: &Contacts, a: &Prepared, b: &Prepared, explain: bool) -> Option<Evidence> {
     if a.typed && b.typed && a.org != b.org {
         return None;
     }
-    let mut ev = Evidence::new(explain);
+    let model = &m.model;
+    let w = |f: Field, l: u8| model.weight(f as usize, l);
+    let mut ev = Evidence::new(explain, model.prior_weight());
 
     if a.org || b.org {
         let org_name = |p: &Prepared| {
@@ -461,89 +684,180 @@ pub(crate) fn compare(m: &Contacts, a: &Prepared, b: &Prepared, explain: bool) -
             }
         };
         let (x, y) = (org_name(a), org_name(b));
+        let f = Field::Organisation;
         match organisation_level(&x, &y) {
-            Level::Exact => ev.add(9.0, || "organisation exact".into()),
-            Level::Close => ev.add(6.0, || {
+            Level::Exact => ev.add(f, 0, w(f, 0), || "organisation exact".into()),
+            Level::Close => ev.add(f, 1, w(f, 1), || {
                 format!("organisation JW {:.2}", jaro_winkler(&x, &y))
             }),
-            Level::Similar => ev.add(4.0, || "organisation most words".into()),
+            Level::Similar => ev.add(f, 2, w(f, 2), || "organisation most words".into()),
             Level::Missing => {}
-            _ => ev.add(-10.0, || "organisation differs".into()),
+            _ => ev.add(f, 3, w(f, 3), || "organisation differs".into()),
         }
     } else {
         person_names(m, a, b, &mut ev);
     }
 
+    let f = Field::Email;
     match (&a.email, &b.email) {
         (Some(x), Some(y)) if x == y => {
             ev.identifying = true;
-            ev.add(10.0, || "email exact".into());
+            ev.add(f, 0, w(f, 0), || "email exact".into());
         }
-        (Some(_), Some(_)) => ev.add(-1.7, || "email differs".into()),
+        (Some(x), Some(y)) => {
+            let (xl, xd) = x.split_once('@').unwrap_or((x, ""));
+            let (yl, yd) = y.split_once('@').unwrap_or((y, ""));
+            if xl == yl {
+                ev.add(f, 1, w(f, 1), || "email same local part".into());
+            } else if xd == yd {
+                ev.add(f, 2, w(f, 2), || "email same domain only".into());
+            } else {
+                ev.add(f, 3, w(f, 3), || "email differs".into());
+            }
+        }
         _ => {}
     }
 
-    match phone_level(a.phone.as_deref(), b.phone.as_deref()) {
+    let f = Field::Phone;
+    let phone = phone_level(a.phone.as_deref(), b.phone.as_deref());
+    match phone {
         Level::Exact => {
             ev.identifying = true;
-            ev.add(10.0, || "phone exact".into());
+            ev.add(f, 0, w(f, 0), || "phone exact".into());
         }
+        // The same last 7 digits, or a phone keyed in with one digit wrong or two swapped,
+        // is still that person's number where two people with the same name seldom hold
+        // numbers that near; the weight learned from the store says how seldom.
         Level::Partial => {
-            ev.identifying = true;
-            ev.add(7.0, || "phone last 7 digits".into());
+            ev.identifying |= w(f, 1) >= IDENTIFYING_BITS;
+            ev.add(f, 1, w(f, 1), || "phone same last 7 digits".into());
         }
-        // A phone keyed in with one digit wrong or two swapped is still that person's
-        // number: two different people with the same name almost never hold numbers one
-        // keystroke apart, so it counts against the name-only rule like the exact number
-        // (with its lower weight: now and then it is someone else's number after all).
         Level::Close => {
-            ev.identifying = true;
-            ev.add(3.5, || "phone one digit off".into());
+            ev.identifying |= w(f, 2) >= IDENTIFYING_BITS;
+            ev.add(f, 2, w(f, 2), || "phone one digit off".into());
         }
-        Level::Differs => ev.add(-1.7, || "phone differs".into()),
+        Level::Differs => ev.add(f, 3, w(f, 3), || "phone differs".into()),
         _ => {}
     }
 
-    match address_level(a.address.as_ref(), b.address.as_ref()) {
-        Level::Exact => {
-            ev.identifying = true;
-            ev.add(8.0, || "address exact".into());
+    let address = compare_addresses(a.address.as_ref(), b.address.as_ref());
+    let mut address_identifies = false;
+    if let Some(level) = address.level.index() {
+        let f = Field::Address;
+        let mut weight = w(f, level);
+        // Agreeing on a street few contacts live on counts more than on Main Street: the
+        // street's share replaces the chance that two people share a street at all.
+        if address.level.identifying() && address.street == Level::Exact {
+            let street_u = model.u(f as usize, 2);
+            weight += a
+                .address
+                .as_ref()
+                .and_then(street_key)
+                .map_or(0.0, |s| m.streets.adjustment(&s, street_u));
         }
-        Level::Close => {
-            ev.identifying = true;
-            ev.add(6.0, || "address close".into());
-        }
-        Level::Partial => {
-            ev.identifying = true;
-            ev.add(4.0, || "address ZIP + house number".into());
-        }
-        Level::Differs => ev.add(-1.5, || "address differs".into()),
-        _ => {}
+        address_identifies = address.level.identifying() && weight >= IDENTIFYING_BITS;
+        ev.identifying |= address_identifies;
+        ev.add(f, level, weight, || address_reason(&address, a, b));
+    }
+    let shares_home = address.level.same_home() || matches!(phone, Level::Exact | Level::Partial);
+    if ev.conflict_by_first_name && shares_home {
+        ev.household = matches!(
+            name_level(&a.last, &b.last, None),
+            Level::Exact | Level::Close
+        );
+    }
+    if ev.ambiguous_nickname && shares_home {
+        ev.review_only = Some("a short name both sexes bear, at a shared address or phone");
+    }
+    // The address alone against an email and a phone that both differ: a namesake at the
+    // same address as often as the same person with new details. Review, not attach.
+    if address_identifies
+        && phone == Level::Differs
+        && a.email.is_some()
+        && b.email.is_some()
+        && a.email != b.email
+    {
+        ev.review_only = Some("the address alone, email and phone both differ");
     }
 
-    // Employer and occupation weigh by how common they are: in a file where every row
-    // names the same employer, sharing it is no evidence, and at full weight it would
-    // tip a namesake on a stored person's street over the threshold.
+    let f = Field::Employer;
     match organisation_level(&a.employer, &b.employer) {
-        Level::Exact => ev.add(m.employers.weight(&a.employer, 3.0), || {
-            "employer exact".into()
-        }),
-        Level::Close | Level::Similar => ev.add(m.employers.weight(&a.employer, 1.5), || {
-            "employer similar".into()
-        }),
-        Level::Differs => ev.add(-0.5, || "employer differs".into()),
+        Level::Exact => {
+            if rare_work(&m.employers, &a.employer, 0.01) {
+                ev.identifying = true;
+            }
+            let weight = w(f, 0) + m.employers.adjustment(&a.employer, model.u(f as usize, 0));
+            ev.add(f, 0, weight, || {
+                format!("employer exact {}", title(&a.employer))
+            });
+        }
+        Level::Close | Level::Similar => ev.add(f, 1, w(f, 1), || "employer similar".into()),
+        Level::Differs => ev.add(f, 2, w(f, 2), || "employer differs".into()),
         _ => {}
     }
-    if !a.occupation.is_empty() && a.occupation == b.occupation {
-        ev.add(m.occupations.weight(&a.occupation, 1.0), || {
-            "occupation exact".into()
-        });
+    let f = Field::Occupation;
+    match (a.occupation.is_empty(), b.occupation.is_empty()) {
+        (false, false) if a.occupation == b.occupation => {
+            if rare_work(&m.occupations, &a.occupation, 0.005) {
+                ev.identifying = true;
+            }
+            let weight = w(f, 0)
+                + m.occupations
+                    .adjustment(&a.occupation, model.u(f as usize, 0));
+            ev.add(f, 0, weight, || {
+                format!("occupation exact {}", title(&a.occupation))
+            });
+        }
+        (false, false) => ev.add(f, 1, w(f, 1), || "occupation differs".into()),
+        _ => {}
     }
     Some(ev)
 }
 
+/// The reason of an address comparison, naming the parts that agree and differ.
+fn address_reason(c: &AddressComparison, a: &Prepared, b: &Prepared) -> String {
+    let (Some(x), Some(y)) = (a.address.as_ref(), b.address.as_ref()) else {
+        return String::new();
+    };
+    let head = match c.level {
+        AddressLevel::Exact => "address exact",
+        AddressLevel::StreetAndNumber => "address same street and number",
+        AddressLevel::StreetOtherNumber => "address same street, other number",
+        AddressLevel::NumberAndPostcode => "address same number and postcode",
+        AddressLevel::Locality => "address same locality only",
+        AddressLevel::Differs | AddressLevel::Missing => "address differs",
+    };
+    if c.level == AddressLevel::Exact {
+        return head.into();
+    }
+    let mut parts = Vec::new();
+    let mut part = |name: &str, level: Level, p: &Option<String>, q: &Option<String>| {
+        let word = match level {
+            Level::Exact => "=",
+            Level::Close => "~",
+            Level::Differs => "≠",
+            _ => return,
+        };
+        let shown = match (p, q) {
+            (Some(p), Some(q)) if p != q => format!("{p}/{q}"),
+            (Some(p), _) => p.clone(),
+            _ => String::new(),
+        };
+        parts.push(format!("{name} {word} {shown}"));
+    };
+    part("number", c.number, &x.number, &y.number);
+    part("street", c.street, &x.street, &y.street);
+    part("unit", c.unit, &x.unit, &y.unit);
+    part("locality", c.locality, &x.locality, &y.locality);
+    part("state", c.state, &x.state, &y.state);
+    part("postcode", c.postcode, &x.zip, &y.zip);
+    format!("{head} ({})", parts.join(", "))
+}
+
 /// First name, last name and suffix of two people.
 fn person_names(m: &Contacts, a: &Prepared, b: &Prepared, ev: &mut Evidence) {
+    let model = &m.model;
+    let w = |f: Field, l: u8| model.weight(f as usize, l);
     let (fa, fb) = (a.first.as_str(), b.first.as_str());
     let (la, lb) = (a.last.as_str(), b.last.as_str());
     // First and last name swapped between the two records (each perhaps with a typo, as
@@ -556,56 +870,69 @@ fn person_names(m: &Contacts, a: &Prepared, b: &Prepared, ev: &mut Evidence) {
         && near(la, fb)
         && !near(fa, fb)
         && !near(la, lb);
-    if swapped {
-        let exact = fa == lb && la == fb;
-        ev.add(m.surname_weight(la) + if exact { 3.0 } else { 1.0 }, || {
-            format!(
-                "names swapped{} {}/{}",
-                if exact { "" } else { " (with a typo)" },
-                title(fa),
-                title(la)
-            )
-        });
-    } else {
-        match name_level(fa, fb, Some(&m.first_names)) {
-            Level::Exact => ev.add(6.0, || format!("first name exact {}", title(fa))),
-            Level::Nickname => ev.add(4.0, || {
-                format!("first name nickname {}~{}", title(fa), title(fb))
-            }),
-            Level::Close => ev.add(3.5, || format!("first name JW {:.2}", jaro_winkler(fa, fb))),
-            Level::Similar => ev.add(1.5, || format!("first name JW {:.2}", jaro_winkler(fa, fb))),
-            Level::Initial => ev.add(1.0, || "first name initial".into()),
-            Level::Missing => {}
-            _ => {
-                ev.conflict = true;
-                ev.add(-12.0, || {
-                    format!("first name differs {}/{}", title(fa), title(fb))
-                });
+    let (fb, lb) = if swapped { (lb, fb) } else { (fb, lb) };
+    let note = if swapped { " (names swapped)" } else { "" };
+    let f = Field::FirstName;
+    match name_level(fa, fb, Some(&m.first_names)) {
+        Level::Exact => ev.add(f, 0, w(f, 0), || {
+            format!("first name exact {}{note}", title(fa))
+        }),
+        Level::Nickname => {
+            if m.first_names.ambiguous_short_form(fa, fb) {
+                ev.ambiguous_nickname = true;
             }
+            ev.add(f, 1, w(f, 1), || {
+                format!("first name nickname {}~{}{note}", title(fa), title(fb))
+            });
         }
-        let full = m.surname_weight(if la.is_empty() { lb } else { la });
-        match name_level(la, lb, None) {
-            Level::Exact => ev.add(full, || format!("last name exact {}", title(la))),
-            Level::Close => ev.add(full * 0.6, || {
-                format!("last name JW {:.2}", jaro_winkler(la, lb))
-            }),
-            Level::Similar => ev.add(full * 0.25, || {
-                format!("last name JW {:.2}", jaro_winkler(la, lb))
-            }),
-            Level::Missing => {}
-            _ if normalise::soundex(la) == normalise::soundex(lb) => ev.add(0.0, || {
-                format!("last name sounds alike {}/{}", title(la), title(lb))
-            }),
-            // Last names change (marriage) more often than first names.
-            _ => ev.add(-4.5, || "last name differs".into()),
+        Level::Close => ev.add(f, 2, w(f, 2), || {
+            format!("first name JW {:.2}{note}", jaro_winkler(fa, fb))
+        }),
+        Level::Similar => ev.add(f, 3, w(f, 3), || {
+            format!("first name JW {:.2}{note}", jaro_winkler(fa, fb))
+        }),
+        Level::Initial => ev.add(f, 4, w(f, 4), || format!("first name initial{note}")),
+        Level::Missing => {}
+        _ => {
+            ev.conflict = true;
+            ev.conflict_by_first_name = true;
+            ev.add(f, 5, w(f, 5), || {
+                format!("first name differs {}/{}", title(fa), title(fb))
+            });
+        }
+    }
+    let f = Field::LastName;
+    let tf = m
+        .surnames
+        .adjustment(if la.is_empty() { lb } else { la }, model.u(f as usize, 0));
+    match name_level(la, lb, None) {
+        Level::Exact => ev.add(f, 0, w(f, 0) + tf, || {
+            format!("last name exact {}{note}", title(la))
+        }),
+        Level::Close => ev.add(f, 1, w(f, 1), || {
+            format!("last name JW {:.2}{note}", jaro_winkler(la, lb))
+        }),
+        Level::Similar => ev.add(f, 2, w(f, 2), || {
+            format!("last name JW {:.2}{note}", jaro_winkler(la, lb))
+        }),
+        Level::Missing => {}
+        _ if normalise::soundex(la) == normalise::soundex(lb) => ev.add(f, 3, w(f, 3), || {
+            format!("last name sounds alike {}/{}", title(la), title(lb))
+        }),
+        // First and last name must both agree: another last name with the same first name
+        // is as often someone else as a marriage, for a person to judge.
+        _ => {
+            ev.review_only = Some("the last name differs");
+            ev.add(f, 4, w(f, 4), || "last name differs".into());
         }
     }
     let (sa, sb) = (a.suffix.as_str(), b.suffix.as_str());
+    let f = Field::Suffix;
     match (sa.is_empty(), sb.is_empty()) {
-        (false, false) if sa == sb => ev.add(1.0, || "suffix exact".into()),
+        (false, false) if sa == sb => ev.add(f, 0, w(f, 0), || "suffix exact".into()),
         (false, false) => {
             ev.conflict = true;
-            ev.add(-12.0, || format!("suffix differs {sa}/{sb}"));
+            ev.add(f, 1, w(f, 1), || format!("suffix differs {sa}/{sb}"));
         }
         _ => {}
     }

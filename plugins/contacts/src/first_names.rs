@@ -30,6 +30,8 @@ pub struct FirstNames {
     ids: HashMap<String, u32>,
     /// The length of each formal name, by id.
     lengths: Vec<usize>,
+    /// Each formal name (normalised), by id.
+    names: Vec<String>,
     /// The Census names and their sex (the nickname list's names are the keys of `formal`).
     census: HashMap<&'static str, Sex>,
 }
@@ -56,9 +58,13 @@ impl FirstNames {
             }
         }
         let mut lengths = vec![0; ids.len()];
+        let mut names = vec![String::new(); ids.len()];
         for (name, id) in &ids {
             if let Some(l) = lengths.get_mut(*id as usize) {
                 *l = name.len();
+            }
+            if let Some(n) = names.get_mut(*id as usize) {
+                *n = super::normalise::name(name);
             }
         }
         let ids = ids
@@ -69,6 +75,7 @@ impl FirstNames {
             formal,
             ids,
             lengths,
+            names,
             census: GIVEN_NAMES
                 .lines()
                 .filter_map(|line| {
@@ -100,6 +107,34 @@ impl FirstNames {
             (self.census.get(a), self.census.get(b)),
             (Some(Sex::Female), Some(Sex::Male)) | (Some(Sex::Male), Some(Sex::Female))
         )
+    }
+
+    /// Whether the shorter of two related first names is a given name of its own that
+    /// both sexes bear (Sam for Samuel and Samantha, Alex, Chris, Casey, Pat): then it is
+    /// no proof that the longer one is the same person, inside a household above all.
+    /// Both sexes bear it when the census says so, or when it clips formal names of both
+    /// sexes (Sam: Samuel, Samantha): a clipped name is one word for either, while a pet
+    /// form with its own spelling is marked (Tony for Anthony, where Antonia is Toni;
+    /// Andy for Andrew, where Andrea is Andi).
+    #[must_use]
+    pub fn ambiguous_short_form(&self, a: &str, b: &str) -> bool {
+        let short = if a.len() <= b.len() { a } else { b };
+        let Some(sex) = self.census.get(short) else {
+            return false;
+        };
+        if *sex == Sex::Either {
+            return true;
+        }
+        let mut sexes = self
+            .formal
+            .get(short)
+            .into_iter()
+            .flatten()
+            .filter_map(|id| self.names.get(*id as usize))
+            .filter(|n| n.starts_with(short))
+            .filter_map(|n| self.census.get(n.as_str()));
+        let first = sexes.next();
+        sexes.any(|s| Some(s) != first || *s == Sex::Either)
     }
 
     /// Whether two different normalised first names can be the same person's: one is a

@@ -2,21 +2,25 @@
 //!
 //! **Blocking keys** (several, so one typo does not hide a match): normalised email, the
 //! last 7 phone digits, last name + first initial, Soundex of the last name + first
-//! initial, ZIP/postcode + house number, and for organisations the normalised name and its
-//! distinctive words.
+//! initial, Soundex of the last name + locality, ZIP/postcode + house number, street name +
+//! postcode, and for organisations the normalised name and its distinctive words.
 //!
-//! **Scoring** is Fellegi–Sunter style: each field comparison lands on a graded level
-//! (exact / nickname / Jaro–Winkler bands / initial / missing / differs) whose weight is a
-//! log2 likelihood ratio; the sum `W` becomes a score `1 / (1 + 2^-(W - OFFSET))`. A last
-//! name's agreement weight is adjusted by how common the name is in the data the matcher has
-//! seen (every stored contact and record passes through `keys`), so "Smith" counts less
-//! than "Okonkwo". Two rules override the sum: a record never matches on name alone (some
-//! email, phone or address evidence must agree), and a different contact type never matches.
+//! **Scoring** is a Fellegi–Sunter model (`model`): each field comparison lands on a level
+//! (names: exact / nickname / Jaro–Winkler bands / initial / differs; the address by its
+//! parts; email, phone, employer, occupation) whose weight is the log2 Bayes factor
+//! `log2(m / u)`; `m`, `u` and the prior share of matches are estimated from the data
+//! (`estimate`) and kept by the host. Exact last names, streets, employers and occupations
+//! are adjusted by how common the value is among the stored contacts. Rules override the
+//! sum: a record never matches on its name alone (some email, phone, address or rare
+//! employer must agree), a different first name or suffix is a different person, a short
+//! name both sexes bear at a shared address goes to review, and a different contact type
+//! never matches.
 //!
-//! It must stay a pure function of its input: no store, no IO.
+//! It must stay a pure function of its input and the model it was given: no store, no IO.
 
 pub mod compare;
 pub mod first_names;
+pub mod model;
 pub mod normalise;
 
 use std::collections::HashMap;
@@ -27,22 +31,24 @@ use sluice_sdk::{
     PluginInfo, Score,
 };
 
-pub use compare::{Evidence, Frequencies, Level, Prepared};
+pub use compare::{AddressLevel, Evidence, Frequencies, Level, Prepared};
 use first_names::FirstNames;
+pub use model::Model;
 
-/// The weight at which a score is 0.5: sums below it are more likely different people.
-pub const OFFSET: f64 = 12.5;
-
-/// The matcher: the nickname table and the surname frequencies seen so far.
+/// The matcher: the nickname table, the model and the frequencies of the stored contacts.
 pub struct Contacts {
     first_names: FirstNames,
-    /// How often each normalised last name was seen by `keys`.
-    surnames: HashMap<String, u32>,
-    /// How many last names were seen.
-    seen: u32,
-    /// Normalised employers and occupations seen by `keys`.
+    /// The Fellegi–Sunter parameters: the priors until the host loads or estimates a model.
+    model: Model,
+    /// Normalised last names, streets (in their town), employers and occupations of the
+    /// stored contacts, counted by `keys` until the model is loaded (records are keyed
+    /// too, before they are scored), then of each batch's records once it is scored.
+    surnames: Frequencies,
+    streets: Frequencies,
     employers: Frequencies,
     occupations: Frequencies,
+    /// Whether the frequencies are final.
+    counted: bool,
     /// Whether a record may match on its name alone (off by default).
     allow_name_only: bool,
     /// Records and candidates normalised lately: a record meets many candidates and a
@@ -103,8 +109,10 @@ impl Contacts {
     pub fn new() -> Self {
         Self {
             first_names: FirstNames::load(),
-            surnames: HashMap::new(),
-            seen: 0,
+            model: Model::priors(),
+            surnames: Frequencies::default(),
+            streets: Frequencies::default(),
+            counted: false,
             employers: Frequencies::default(),
             occupations: Frequencies::default(),
             allow_name_only: false,
@@ -115,16 +123,23 @@ impl Contacts {
         }
     }
 
-    /// The log2 agreement weight of last name `name`, adjusted for its frequency: with
-    /// `u` the chance that two different people share it (smoothed towards 1 in 500 while
-    /// little data has been seen), the weight is `log2(0.95 / u)`, kept within 3..11.
+    /// The model in use.
     #[must_use]
-    pub fn surname_weight(&self, name: &str) -> f64 {
-        const PRIOR_U: f64 = 0.002;
-        const PRIOR_WEIGHT: f64 = 500.0;
-        let count = f64::from(self.surnames.get(name).copied().unwrap_or(0));
-        let u = (count + PRIOR_WEIGHT * PRIOR_U) / (f64::from(self.seen) + PRIOR_WEIGHT);
-        (0.95 / u).log2().clamp(3.0, 11.0)
+    pub fn model(&self) -> &Model {
+        &self.model
+    }
+
+    /// Uses `model` from now on.
+    pub fn set_model(&mut self, model: Model) {
+        self.model = model;
+    }
+
+    /// The term-frequency adjustment of an exact last name `name` (log2), from the stored
+    /// contacts counted so far.
+    #[must_use]
+    pub fn surname_adjustment(&self, name: &str) -> f64 {
+        self.surnames
+            .adjustment(name, self.model.u(model::Field::LastName as usize, 0))
     }
 
     /// Compares two records field by field: the evidence, or `None` when they can never be
@@ -195,14 +210,87 @@ impl Contacts {
         compare::compare(self, a, b, true).map(|e| e.score(self.allow_name_only))
     }
 
-    fn count_surname(&mut self, last: &str) {
-        if last.is_empty() {
-            return;
+    /// Counts the values of a contact for the term-frequency adjustments.
+    fn count(&mut self, last: &str, street: Option<&str>, employer: &str, occupation: &str) {
+        // Most contacts have neither: skip normalising an empty cell.
+        if !employer.is_empty() {
+            self.employers.count(&normalise::organisation(employer));
         }
-        *self.surnames.entry(last.to_string()).or_insert(0) += 1;
-        self.seen = self.seen.saturating_add(1);
+        if !occupation.is_empty() {
+            self.occupations.count(&normalise::clean(occupation));
+        }
+        self.surnames.count(last);
+        if let Some(street) = street {
+            self.streets.count(street);
+        }
+    }
+
+    /// Counts the records of the batch scored last (each is a contact now: matched or
+    /// created), so that a file imported into an empty or small store is weighed by how
+    /// common its own names and streets are. Counted after their batch, so that no
+    /// record is evidence of how common its own values are.
+    fn count_scored_batch(&mut self) {
+        let records = std::mem::take(&mut self.batch_records);
+        for p in records.iter().flatten().filter(|p| !p.org) {
+            let street = p.address.as_ref().and_then(compare::street_key);
+            self.surnames.count(&p.last);
+            if let Some(street) = street {
+                self.streets.count(&street);
+            }
+            self.employers.count(&p.employer);
+            self.occupations.count(&p.occupation);
+        }
+        self.batch_records = records;
+    }
+
+    /// Comparison vectors of the blocked pairs (each record with its candidates) and of
+    /// random pairs (each record with contacts of other records) of a sample.
+    fn comparison_vectors(
+        &mut self,
+        records: &Batch,
+        candidates: &sluice_sdk::Candidates,
+    ) -> (Vec<model::Gamma>, Vec<model::Gamma>) {
+        self.counted = true;
+        let prepared_records: Vec<Prepared> =
+            records.iter().map(|r| Prepared::new(Contact(r))).collect();
+        let contacts = &candidates.contacts;
+        let prepared_contacts: Vec<Prepared> =
+            contacts.iter().map(|r| Prepared::new(Contact(r))).collect();
+        let (mut blocked, mut random) = (Vec::new(), Vec::new());
+        let n = prepared_contacts.len();
+        let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
+        for (i, a) in prepared_records.iter().enumerate() {
+            let mine = candidates.of_record(i);
+            for &c in mine {
+                if let Some(b) = prepared_contacts.get(c as usize)
+                    && let Some(e) = compare::compare(self, a, b, false)
+                {
+                    blocked.push(e.gamma);
+                }
+            }
+            // Random pairs: a deterministic walk over the sample's contacts, skipping the
+            // record's own candidates (which share a key with it).
+            for _ in 0..RANDOM_PAIRS_PER_RECORD.min(n) {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                let c = usize::try_from(state % n as u64).unwrap_or(0);
+                if mine.iter().any(|&m| m as usize == c) {
+                    continue;
+                }
+                if let Some(b) = prepared_contacts.get(c)
+                    && let Some(e) = compare::compare(self, a, b, false)
+                {
+                    random.push(e.gamma);
+                }
+            }
+        }
+        (blocked, random)
     }
 }
+
+/// How many random pairs each sampled record makes for the estimate of `u`.
+const RANDOM_PAIRS_PER_RECORD: usize = 20;
 
 impl Default for Contacts {
     fn default() -> Self {
@@ -253,25 +341,21 @@ impl Matcher for Contacts {
     }
 
     fn keys(&mut self, record: Contact<'_>, out: &mut Vec<String>) {
-        // Most stored contacts have neither: skip normalising an empty cell.
-        let employer = record.get(ContactField::Employer);
-        if !employer.is_empty() {
-            self.employers.count(&normalise::organisation(employer));
-        }
-        let occupation = record.get(ContactField::Occupation);
-        if !occupation.is_empty() {
-            self.occupations.count(&normalise::clean(occupation));
-        }
         if let Some(email) = normalise::email(record.get(ContactField::Email)) {
             out.push(format!("e:{email}"));
         }
         if let Some(phone) = normalise::phone(record.get(ContactField::Phone)) {
             out.push(format!("p:{}", normalise::phone_tail(&phone)));
         }
-        if let Some((zip, number)) =
-            normalise::Address::zip_and_number(record.get(ContactField::Address))
-        {
-            out.push(format!("a:{zip}:{number}"));
+        let address = normalise::Address::parse(record.get(ContactField::Address));
+        if let Some(a) = &address {
+            if let (Some(zip), Some(number)) = (&a.zip, &a.number) {
+                out.push(format!("a:{zip}:{number}"));
+            }
+            // A typo in the house number or a missing one still meets the street.
+            if let (Some(street), Some(zip)) = (&a.street, &a.zip) {
+                out.push(format!("s:{street}:{zip}"));
+            }
         }
         if is_organisation(record) {
             let org = normalise::organisation(record.get(ContactField::FirstName));
@@ -284,19 +368,58 @@ impl Matcher for Contacts {
             return;
         }
         let last = normalise::name(record.get(ContactField::LastName));
+        if !self.counted {
+            self.count(
+                &last,
+                address.as_ref().and_then(compare::street_key).as_deref(),
+                record.get(ContactField::Employer),
+                record.get(ContactField::Occupation),
+            );
+        }
         if last.is_empty() {
             return;
         }
-        let initial: String = normalise::name(record.get(ContactField::FirstName))
-            .chars()
-            .take(1)
-            .collect();
+        let first = normalise::name(record.get(ContactField::FirstName));
+        let initial: String = first.chars().take(1).collect();
         out.push(format!("n:{last}:{initial}"));
-        out.push(format!("x:{}:{initial}", normalise::soundex(&last)));
-        self.count_surname(&last);
+        let sound = normalise::soundex(&last);
+        out.push(format!("x:{sound}:{initial}"));
+        // A typo in the first name's initial, or first and last name swapped, still meets
+        // the surname in the same place.
+        if let Some(locality) = address.as_ref().and_then(|a| a.locality.as_deref()) {
+            out.push(format!("l:{sound}:{locality}"));
+        }
+        if !first.is_empty() {
+            out.push(format!(
+                "n:{first}:{}",
+                last.chars().take(1).collect::<String>()
+            ));
+        }
+    }
+
+    fn load_model(&mut self, model: Option<&str>) -> Result<(), Error> {
+        // Every stored contact has passed through `keys`: the frequencies are complete.
+        self.counted = true;
+        if let Some(text) = model {
+            self.model = Model::from_text(text).ok_or_else(|| {
+                Error::BadInput("the stored model is not one this matcher reads".into())
+            })?;
+        }
+        Ok(())
+    }
+
+    fn estimate(
+        &mut self,
+        records: &Batch,
+        candidates: &sluice_sdk::Candidates,
+    ) -> Result<Option<String>, Error> {
+        let (blocked, random) = self.comparison_vectors(records, candidates);
+        self.model = Model::estimate(&blocked, &random);
+        Ok(Some(self.model.to_text()))
     }
 
     fn score(&mut self, record: Contact<'_>, candidate: Contact<'_>) -> Option<Score> {
+        self.counted = true;
         let (a, b) = (self.prepared(record), self.prepared(candidate));
         self.scored(&a, &b)
     }
@@ -321,8 +444,13 @@ impl Matcher for Contacts {
     }
 
     fn start_batch(&mut self, records: &Batch, contacts: &Batch) {
+        self.counted = true;
+        self.count_scored_batch();
         self.batch_records.clear();
         self.batch_records.resize(records.len(), None);
+        for i in 0..records.len() {
+            self.batch_prepared(true, records, i);
+        }
         self.batch_contacts.clear();
         self.batch_contacts.resize(contacts.len(), None);
     }

@@ -314,30 +314,213 @@ pub fn address_word(word: &str) -> &str {
     table.get(word).copied().unwrap_or(word)
 }
 
-/// An address reduced to comparable parts.
+/// US state and territory codes and Australian state abbreviations: the word before a
+/// postal code that names the state.
+const STATES: &[&str] = &[
+    "al", "ak", "az", "ar", "ca", "co", "ct", "de", "dc", "fl", "ga", "hi", "id", "il", "in", "ia",
+    "ks", "ky", "la", "me", "md", "ma", "mi", "mn", "ms", "mo", "mt", "ne", "nv", "nh", "nj", "nm",
+    "ny", "nc", "nd", "oh", "ok", "or", "pa", "ri", "sc", "sd", "tn", "tx", "ut", "vt", "va", "wa",
+    "wv", "wi", "wy", "pr", "gu", "vi", "nsw", "vic", "qld", "sa", "tas", "act", "nt",
+];
+
+/// Whether an (abbreviated) address word is a street type of Publication 28 (`st`, `rd`).
+fn is_street_type(word: &str) -> bool {
+    static TYPES: std::sync::OnceLock<std::collections::HashSet<&str>> = std::sync::OnceLock::new();
+    TYPES
+        .get_or_init(|| STREET_SUFFIXES.iter().map(|(_, short)| *short).collect())
+        .contains(word)
+}
+
+/// Whether an (abbreviated) address word names a secondary unit (`apt`, `ste`, `unit`).
+fn is_unit_word(word: &str) -> bool {
+    matches!(
+        word,
+        "apt"
+            | "bsmt"
+            | "bldg"
+            | "dept"
+            | "fl"
+            | "lot"
+            | "ofc"
+            | "ph"
+            | "rm"
+            | "spc"
+            | "ste"
+            | "trlr"
+            | "unit"
+            | "flat"
+            | "shop"
+    )
+}
+
+/// An address reduced to comparable parts: house number, street name and type, unit,
+/// locality, state and postal code, each cleaned and abbreviated per Publication 28.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Address {
-    /// Every word, cleaned and abbreviated per Publication 28, in order.
+    /// Every word, cleaned and abbreviated, in order.
     pub words: Vec<String>,
-    /// The house number: the first word that starts with a digit (`"12b"`), if any.
+    /// The house number (`"12b"`), if any.
     pub number: Option<String>,
-    /// The postal code: the last all-digit word of 4 or 5 digits (ZIP5 when there is a ZIP+4).
+    /// The postal code: 4 or 5 digits at the end (the ZIP5 of a ZIP+4).
     pub zip: Option<String>,
+    /// The street name without its type (`"n main"` of `123 N Main St`).
+    pub street: Option<String>,
+    /// The street type (`"st"`, `"rd"`).
+    pub street_type: Option<String>,
+    /// The unit (`"4b"` of `Apt 4B`, `3` of `3/12 Smith St`).
+    pub unit: Option<String>,
+    /// The town or suburb.
+    pub locality: Option<String>,
+    /// The state, as its code.
+    pub state: Option<String>,
 }
 
 impl Address {
-    /// Parses and normalises a one-line address; `None` when it is blank.
+    /// Parses and normalises a one-line address (parts separated by commas or not);
+    /// `None` when it is blank.
     #[must_use]
     pub fn parse(raw: &str) -> Option<Address> {
-        let cleaned = Self::cleaned(raw)?;
-        let words: Vec<&str> = cleaned.split(' ').map(address_word).collect();
-        let (number_at, zip_at) = Self::locate(&words);
-        let owned = |i: Option<usize>| i.and_then(|i| words.get(i)).map(|w| (*w).to_string());
-        Some(Address {
-            number: owned(number_at),
-            zip: owned(zip_at),
-            words: words.iter().map(|w| (*w).to_string()).collect(),
-        })
+        let mut a = Address::default();
+        // Segments as written ("8 spring range road, jessiefield, villawood, wa 2213"), each
+        // a list of abbreviated words. A leading `3/12` is unit 3 of number 12.
+        let mut segments: Vec<Vec<String>> = Vec::new();
+        for part in raw.split([',', '\n', ';']) {
+            let part = part.trim();
+            let part = match part.split_once('/') {
+                Some((unit, rest))
+                    if !unit.is_empty()
+                        && unit.len() <= 5
+                        && unit.chars().all(|c| c.is_ascii_alphanumeric())
+                        && rest.starts_with(|c: char| c.is_ascii_digit()) =>
+                {
+                    a.unit = Some(unit.to_ascii_lowercase());
+                    rest
+                }
+                _ => part,
+            };
+            let cleaned = clean(&part.replace('#', " apt "));
+            if cleaned.is_empty() {
+                continue;
+            }
+            segments.push(
+                cleaned
+                    .split(' ')
+                    .map(|w| address_word(w).to_string())
+                    .collect(),
+            );
+        }
+        if segments.is_empty() {
+            return None;
+        }
+        a.words = segments.iter().flatten().cloned().collect();
+        // The postal code: the last word of 4 or 5 digits that is not the first word (the
+        // ZIP5 of a ZIP+4).
+        let all_digits = |w: &str, n: usize| w.len() == n && w.bytes().all(|c| c.is_ascii_digit());
+        let zip_at = (1..a.words.len()).rev().find(|&i| {
+            let w = a.words.get(i).map_or("", String::as_str);
+            let plus4 = all_digits(w, 4) && a.words.get(i - 1).is_some_and(|p| all_digits(p, 5));
+            (all_digits(w, 5) || all_digits(w, 4)) && !plus4
+        });
+        // The postal code and the state before it come off the end of their segment.
+        if let Some(zip_at) = zip_at {
+            let mut seen = 0;
+            for seg in &mut segments {
+                if zip_at < seen + seg.len() {
+                    let i = zip_at - seen;
+                    a.zip = Some(seg.remove(i));
+                    // A ZIP+4's four digits follow it.
+                    if seg
+                        .get(i)
+                        .is_some_and(|w| w.len() == 4 && w.chars().all(|c| c.is_ascii_digit()))
+                    {
+                        seg.remove(i);
+                    }
+                    if i > 0 && seg.get(i - 1).is_some_and(|w| STATES.contains(&w.as_str())) {
+                        a.state = Some(seg.remove(i - 1));
+                    } else if seg.get(i).is_some_and(|w| STATES.contains(&w.as_str())) {
+                        a.state = Some(seg.remove(i));
+                    }
+                    break;
+                }
+                seen += seg.len();
+            }
+        }
+        if a.state.is_none()
+            && let Some(last) = segments.last_mut()
+            && last.len() > 1
+            && last.last().is_some_and(|w| STATES.contains(&w.as_str()))
+        {
+            a.state = last.pop();
+        }
+        // A unit on a line of its own ("Apartment 4B") or after the street.
+        for seg in &mut segments {
+            if let Some(i) = seg.iter().position(|w| is_unit_word(w))
+                && let Some(u) = seg.get(i + 1)
+                && (u.chars().any(|c| c.is_ascii_digit()) || u.len() <= 2)
+                && i + 2 == seg.len()
+            {
+                a.unit = seg.pop();
+                seg.pop();
+            }
+        }
+        segments.retain(|s| !s.is_empty());
+        // The street's segment: the one with the house number, else the first of several.
+        let digit = |w: &String| w.starts_with(|c: char| c.is_ascii_digit());
+        let street_at = segments
+            .iter()
+            .position(|seg| seg.iter().take(3).any(digit))
+            .or((segments.len() > 1).then_some(0));
+        let mut rest: Vec<String> = Vec::new();
+        if let Some(i) = street_at {
+            let seg = segments.remove(i);
+            let mut words = seg.into_iter().peekable();
+            let mut street: Vec<String> = Vec::new();
+            while let Some(w) = words.next() {
+                if is_unit_word(&w) {
+                    if let Some(u) =
+                        words.next_if(|u| u.chars().any(|c| c.is_ascii_digit()) || u.len() <= 2)
+                    {
+                        a.unit = Some(u);
+                    }
+                } else if a.number.is_none()
+                    && street.is_empty()
+                    && w.starts_with(|c: char| c.is_ascii_digit())
+                {
+                    a.number = Some(w);
+                } else if a.street_type.is_none()
+                    && !street.is_empty()
+                    && is_street_type(&w)
+                    && words.peek().is_none_or(|n| !is_street_type(n))
+                {
+                    a.street_type = Some(w);
+                } else if a.street_type.is_some() {
+                    // Words after the street type: the locality, when written on one line.
+                    rest.push(w);
+                } else {
+                    street.push(w);
+                }
+            }
+            // A street type run into the name ("blameycrescent", a keying slip) is split off.
+            if a.street_type.is_none()
+                && let Some(last) = street.last_mut()
+                && let Some((long, short)) = STREET_SUFFIXES.iter().find(|(long, _)| {
+                    long.len() >= 4 && last.len() >= long.len() + 3 && last.ends_with(long)
+                })
+            {
+                last.truncate(last.len() - long.len());
+                a.street_type = Some((*short).to_string());
+            }
+            if !street.is_empty() {
+                a.street = Some(street.join(" "));
+            }
+        }
+        // The locality: the segment nearest the end (a second address line before it is
+        // not compared), else the words after the street type.
+        a.locality = segments
+            .last()
+            .map(|s| s.join(" "))
+            .or_else(|| (!rest.is_empty()).then(|| rest.join(" ")));
+        Some(a)
     }
 
     /// `(zip, house number)` of a one-line address, as [`Address::parse`] finds them, without

@@ -1,7 +1,10 @@
 //! Each comparison level of the `contacts` matcher, its weight in the reasons, and the
 //! term-frequency adjustment of last names.
 
-use sluice_plugin_contacts::compare::{address_level, name_level, organisation_level, phone_level};
+use sluice_plugin_contacts::compare::{
+    AddressLevel, compare_addresses, name_level, organisation_level, part_level, phone_level,
+    postcode_level,
+};
 use sluice_plugin_contacts::normalise::Address;
 use sluice_plugin_contacts::{Contacts, Level};
 use sluice_sdk::{Batch, CONTACT_FIELDS, Contact, Matcher};
@@ -94,38 +97,6 @@ fn phone_address_and_organisation_levels() {
         Level::Differs
     );
 
-    let a = |s: &str| Address::parse(s);
-    let main = a("12 North Main Street, Springfield IL 62704");
-    assert_eq!(
-        address_level(
-            main.as_ref(),
-            a("12 N Main St Springfield IL 62704").as_ref()
-        ),
-        Level::Exact
-    );
-    assert_eq!(
-        address_level(
-            main.as_ref(),
-            a("12 N Main St Apt 2 Springfield IL 62704").as_ref()
-        ),
-        Level::Close
-    );
-    assert_eq!(
-        address_level(
-            main.as_ref(),
-            a("12 Oak Ridge Road Springfield IL 62704").as_ref()
-        ),
-        Level::Partial
-    );
-    assert_eq!(
-        address_level(
-            main.as_ref(),
-            a("900 Lake Shore Dr Chicago IL 60611").as_ref()
-        ),
-        Level::Differs
-    );
-    assert_eq!(address_level(main.as_ref(), None), Level::Missing);
-
     assert_eq!(organisation_level("acme", "acme"), Level::Exact);
     assert_eq!(
         organisation_level("acme widgets", "acme widgetz"),
@@ -136,6 +107,212 @@ fn phone_address_and_organisation_levels() {
         Level::Similar
     );
     assert_eq!(organisation_level("acme", "globex"), Level::Differs);
+}
+
+/// Each address part and the address level they make, on US and Australian (FEBRL)
+/// addresses: `(stored, incoming, level)`.
+#[test]
+fn address_levels_come_from_the_parts() {
+    let main = "12 North Main Street, Springfield IL 62704";
+    let spring = "8 spring range road, jessiefield, villawood, wa 2213";
+    let cases = [
+        (
+            main,
+            "12 N Main St Springfield IL 62704",
+            AddressLevel::Exact,
+        ),
+        (
+            main,
+            "12 N Main St Apt 2, Springfield IL 62704",
+            AddressLevel::StreetAndNumber,
+        ),
+        (
+            main,
+            "12 N Mian St, Springfield IL 62704",
+            AddressLevel::StreetAndNumber,
+        ),
+        (
+            main,
+            "14 N Main St, Springfield IL 62704",
+            AddressLevel::StreetOtherNumber,
+        ),
+        (
+            main,
+            "N Main St, Springfield IL 62704",
+            AddressLevel::StreetOtherNumber,
+        ),
+        (
+            main,
+            "12 Oak Ridge Road, Springfield IL 62704",
+            AddressLevel::NumberAndPostcode,
+        ),
+        (
+            main,
+            "900 Lake Shore Dr, Springfield IL 62711",
+            AddressLevel::Locality,
+        ),
+        (
+            main,
+            "900 Lake Shore Dr, Chicago IL 60611",
+            AddressLevel::Differs,
+        ),
+        (
+            main,
+            "12 N Main St, Chicago IL 60611",
+            AddressLevel::Differs,
+        ),
+        (
+            spring,
+            "105 spring raghe road, jessiefield, villawood, wa 2213",
+            AddressLevel::StreetOtherNumber,
+        ),
+        (
+            spring,
+            "8 spring range road, villawood, wa 2213",
+            AddressLevel::StreetAndNumber,
+        ),
+        (
+            spring,
+            "spring range road, villawood, wa 2213",
+            AddressLevel::StreetOtherNumber,
+        ),
+        (
+            spring,
+            "8 spring range road, jessiefield, vilawood, wa 2231",
+            AddressLevel::StreetAndNumber,
+        ),
+        (
+            spring,
+            "8 kirby street, jessiefield, villawood, wa 2213",
+            AddressLevel::NumberAndPostcode,
+        ),
+    ];
+    for (x, y, want) in cases {
+        let (a, b) = (Address::parse(x), Address::parse(y));
+        let got = compare_addresses(a.as_ref(), b.as_ref());
+        assert_eq!(got.level, want, "{x} / {y}: {got:?}");
+    }
+    assert_eq!(
+        compare_addresses(Address::parse(main).as_ref(), None).level,
+        AddressLevel::Missing
+    );
+}
+
+/// The parts an address is read into, as data: `(address, [number, street, type, unit,
+/// locality, state, postcode])`.
+#[test]
+fn addresses_are_read_into_parts() {
+    let cases: [(&str, [Option<&str>; 7]); 6] = [
+        (
+            "123 North Main Street, Apartment 4B, Springfield IL 62704-1234",
+            [
+                Some("123"),
+                Some("n main"),
+                Some("st"),
+                Some("4b"),
+                Some("springfield"),
+                Some("il"),
+                Some("62704"),
+            ],
+        ),
+        (
+            "123 N. Main St. #4B Springfield, IL 62704",
+            [
+                Some("123"),
+                Some("n main"),
+                Some("st"),
+                Some("4b"),
+                Some("springfield"),
+                Some("il"),
+                Some("62704"),
+            ],
+        ),
+        (
+            "8 spring range road, jessiefield, villawood, wa 2213",
+            [
+                Some("8"),
+                Some("spg range"),
+                Some("rd"),
+                None,
+                Some("villawood"),
+                Some("wa"),
+                Some("2213"),
+            ],
+        ),
+        (
+            "3/12 Smith Street, Fitzroy VIC 3065",
+            [
+                Some("12"),
+                Some("smith"),
+                Some("st"),
+                Some("3"),
+                Some("fitzroy"),
+                Some("vic"),
+                Some("3065"),
+            ],
+        ),
+        (
+            "12 Elm St Dayton OH 45402",
+            [
+                Some("12"),
+                Some("elm"),
+                Some("st"),
+                None,
+                Some("dayton"),
+                Some("oh"),
+                Some("45402"),
+            ],
+        ),
+        (
+            "kirby street, belconnen",
+            [
+                None,
+                Some("kirby"),
+                Some("st"),
+                None,
+                Some("belconnen"),
+                None,
+                None,
+            ],
+        ),
+    ];
+    for (raw, want) in cases {
+        let a = Address::parse(raw).unwrap();
+        let got = [
+            a.number.as_deref(),
+            a.street.as_deref(),
+            a.street_type.as_deref(),
+            a.unit.as_deref(),
+            a.locality.as_deref(),
+            a.state.as_deref(),
+            a.zip.as_deref(),
+        ];
+        assert_eq!(got, want, "{raw}");
+    }
+}
+
+#[test]
+fn part_levels() {
+    assert_eq!(
+        part_level(Some("spg range"), Some("spg range")),
+        Level::Exact
+    );
+    assert_eq!(
+        part_level(Some("spg range"), Some("spg raghe")),
+        Level::Close
+    );
+    assert_eq!(
+        part_level(Some("villawood"), Some("vilawood")),
+        Level::Close
+    );
+    assert_eq!(part_level(Some("oak"), Some("oaks")), Level::Differs);
+    assert_eq!(part_level(Some("kirby"), Some("elm")), Level::Differs);
+    assert_eq!(part_level(None, Some("elm")), Level::Missing);
+    assert_eq!(postcode_level(Some("2213"), Some("2213")), Level::Exact);
+    assert_eq!(postcode_level(Some("2213"), Some("2231")), Level::Close);
+    assert_eq!(postcode_level(Some("2213"), Some("2218")), Level::Close);
+    assert_eq!(postcode_level(Some("2213"), Some("4000")), Level::Differs);
+    assert_eq!(postcode_level(Some("2213"), None), Level::Missing);
 }
 
 #[test]
@@ -169,10 +346,10 @@ fn reasons_carry_the_weights() {
     assert_eq!(
         score.reasons,
         [
-            "first name nickname Bill~William +4.0",
-            "last name exact Okonkwo +8.9",
-            "email exact +10.0",
-            "phone differs \u{2212}1.7",
+            "first name nickname Bill~William +5.6",
+            "last name exact Okonkwo +8.2",
+            "email exact +16.4",
+            "phone differs \u{2212}3.3",
         ]
     );
     assert!(score.score > 0.99, "{}", score.score);
@@ -201,10 +378,50 @@ fn common_surnames_weigh_less_than_rare_ones() {
     for c in contacts.iter() {
         m.keys(Contact(c), &mut keys);
     }
-    let smith = m.surname_weight("smith");
-    let rare = m.surname_weight("okonkwo");
-    assert!(smith < 4.0, "{smith}");
-    assert!(rare > 10.0, "{rare}");
+    // Smith is a tenth of the names, every other name one in 2,000. With the prior chance
+    // that two different people share a last name (u = 0.003), agreeing on Smith weighs
+    // log2(0.003 / (199 / 1999)) = -5.05 bits against the average agreement (the other
+    // Smiths are what makes it common); on a name no other contact holds, seen once or
+    // never, log2(0.003 / (1 / 2000)) = +2.58: the store resolves shares to one in 2,000.
+    let smith = m.surname_adjustment("smith");
+    let rare = m.surname_adjustment("okonkwo");
+    let other = m.surname_adjustment("other7");
+    assert!((smith + 5.05).abs() < 0.01, "{smith}");
+    assert!((rare - 2.58).abs() < 0.01, "{rare}");
+    assert!((other - 2.58).abs() < 0.01, "{other}");
+    // The adjustment is in the reasons: the same pair weighs less when both are Smiths.
+    let pair = |last: &str| {
+        let a = record([
+            "individual",
+            "Ann",
+            last,
+            "",
+            "",
+            "ann@x.example",
+            "",
+            "",
+            "",
+        ]);
+        let b = record([
+            "individual",
+            "Ann",
+            last,
+            "",
+            "",
+            "ann@x.example",
+            "",
+            "",
+            "",
+        ]);
+        m.compare(Contact(a.row(0)), Contact(b.row(0)))
+            .unwrap()
+            .weight()
+    };
+    let (w_smith, w_rare) = (pair("Smith"), pair("Okonkwo"));
+    assert!(
+        (w_rare - w_smith - (rare - smith)).abs() < 1e-9,
+        "{w_smith} {w_rare}"
+    );
 }
 
 #[test]
@@ -229,8 +446,11 @@ fn keys_cover_each_field() {
             "e:ann@x.example",
             "p:5550100",
             "a:45402:12",
+            "s:elm:45402",
             "n:lee:a",
-            "x:L000:a"
+            "x:L000:a",
+            "l:L000:dayton",
+            "n:ann:l",
         ]
     );
     let org = record([

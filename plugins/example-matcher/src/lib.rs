@@ -109,6 +109,7 @@ impl Matcher for ExampleMatcher {
         Some(Score {
             score: 1.0,
             reasons,
+            household: false,
         })
     }
 }

@@ -53,6 +53,7 @@ impl Matcher for HostileMatcher {
             || Score {
                 score: 1.0,
                 reasons: vec!["email exact".into()],
+                household: false,
             },
         )
     }
@@ -87,6 +88,17 @@ mod raw {
 
         fn keys(records: wit::Batch) -> Result<KeySets, wit::Error> {
             Honest::keys(records)
+        }
+
+        fn load_model(model: Option<String>) -> Result<(), wit::Error> {
+            Honest::load_model(model)
+        }
+
+        fn estimate(
+            records: wit::Batch,
+            candidates: Candidates,
+        ) -> Result<Option<String>, wit::Error> {
+            Honest::estimate(records, candidates)
         }
 
         fn score(
