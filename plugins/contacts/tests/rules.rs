@@ -269,20 +269,9 @@ fn another_last_name_goes_to_review_whatever_else_agrees() {
     // FEBRL 3: the same first name and house, the surname replaced. First and last name
     // must both agree: a marriage, or a lodger with the same first name, is for a person
     // to judge.
-    let s = score(
-        [
-            "thomas",
-            "nadels",
-            "6 wynter place, hansdale lane, fadden, vic 4701",
-            "4892623",
-        ],
-        [
-            "thomas",
-            "tebbutt",
-            "6 wynter place, hansdale lane, fadden, vic 4701",
-            "4892623",
-        ],
-    );
+    let home = "6 wynter place, hansdale lane, fadden, vic 4701";
+    let thomas = |last| ["thomas", last, home, "4892623"];
+    let s = score(thomas("nadels"), thomas("tebbutt"));
     assert_eq!(
         s.reasons,
         [
@@ -295,19 +284,6 @@ fn another_last_name_goes_to_review_whatever_else_agrees() {
     );
     assert!((REVIEW..AUTO_ACCEPT).contains(&s.score), "{}", s.score);
     // A typo or a name that sounds alike is the same last name.
-    let s = score(
-        [
-            "thomas",
-            "tebut",
-            "6 wynter place, hansdale lane, fadden, vic 4701",
-            "4892623",
-        ],
-        [
-            "thomas",
-            "tebbutt",
-            "6 wynter place, hansdale lane, fadden, vic 4701",
-            "4892623",
-        ],
-    );
+    let s = score(thomas("tebut"), thomas("tebbutt"));
     assert!(s.score >= AUTO_ACCEPT, "{s:?}");
 }
