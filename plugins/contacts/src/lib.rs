@@ -210,19 +210,15 @@ impl Contacts {
         compare::compare(self, a, b, true).map(|e| e.score(self.allow_name_only))
     }
 
-    /// Counts the values of a contact for the term-frequency adjustments.
+    /// Counts the (normalised) values of a contact for the term-frequency adjustments;
+    /// empty ones are not values.
     fn count(&mut self, last: &str, street: Option<&str>, employer: &str, occupation: &str) {
-        // Most contacts have neither: skip normalising an empty cell.
-        if !employer.is_empty() {
-            self.employers.count(&normalise::organisation(employer));
-        }
-        if !occupation.is_empty() {
-            self.occupations.count(&normalise::clean(occupation));
-        }
         self.surnames.count(last);
         if let Some(street) = street {
             self.streets.count(street);
         }
+        self.employers.count(employer);
+        self.occupations.count(occupation);
     }
 
     /// Counts the records of the batch scored last (each is a contact now: matched or
@@ -233,12 +229,7 @@ impl Contacts {
         let records = std::mem::take(&mut self.batch_records);
         for p in records.iter().flatten().filter(|p| !p.org) {
             let street = p.address.as_ref().and_then(compare::street_key);
-            self.surnames.count(&p.last);
-            if let Some(street) = street {
-                self.streets.count(&street);
-            }
-            self.employers.count(&p.employer);
-            self.occupations.count(&p.occupation);
+            self.count(&p.last, street.as_deref(), &p.employer, &p.occupation);
         }
         self.batch_records = records;
     }
@@ -369,11 +360,21 @@ impl Matcher for Contacts {
         }
         let last = normalise::name(record.get(ContactField::LastName));
         if !self.counted {
+            // Most stored contacts have neither: skip normalising an empty cell.
+            let normalised = |cell: &str, f: fn(&str) -> String| {
+                if cell.is_empty() {
+                    String::new()
+                } else {
+                    f(cell)
+                }
+            };
+            let employer = normalised(record.get(ContactField::Employer), normalise::organisation);
+            let occupation = normalised(record.get(ContactField::Occupation), normalise::clean);
             self.count(
                 &last,
                 address.as_ref().and_then(compare::street_key).as_deref(),
-                record.get(ContactField::Employer),
-                record.get(ContactField::Occupation),
+                &employer,
+                &occupation,
             );
         }
         if last.is_empty() {
