@@ -111,7 +111,7 @@ fn report_reads_exactly_and_its_fixed_rows_import_alone() {
             (
                 "10",
                 "flagged",
-                "Date \"3/4/2025\" is ambiguous: read as 2025-03-04 (date_order = \"mdy\"), it could also be 2025-04-03"
+                "Date \"3/4/2025\" is ambiguous: read as 2025-03-04 (month-first: nothing in the file says which order), it could also be 2025-04-03"
             ),
             (
                 "11",

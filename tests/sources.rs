@@ -191,22 +191,29 @@ fn csv_repeated_header_names_are_made_distinct() {
 }
 
 #[test]
-fn csv_ragged_rows_are_row_exceptions_and_blank_lines_are_not_rows() {
+fn csv_rows_short_or_with_empty_extras_import_and_blank_lines_are_not_rows() {
     let env = Env::new();
     let (out, result) = import(&env, "", "ragged.csv");
     assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
-    assert_eq!(result["counts"]["rows"], 4);
-    assert_eq!(result["counts"]["results"], 2);
-    assert_eq!(result["counts"]["rejected"], 2);
+    assert_eq!(result["counts"]["rows"], 5);
+    assert_eq!(result["counts"]["results"], 4);
+    assert_eq!(result["counts"]["rejected"], 1);
     assert_eq!(
         env.query("SELECT row_number, reasons_json FROM import_exceptions ORDER BY row_number"),
+        vec![row(&[
+            "5",
+            r#"["row has 9 fields, the header has 8: 1 extra field is not empty, the first \"extra\""]"#
+        ])]
+    );
+    assert_eq!(
+        env.query("SELECT row_number, notes FROM interactions ORDER BY row_number"),
         vec![
-            row(&["3", r#"["row has 5 fields, the header has 8"]"#]),
-            row(&["5", r#"["row has 9 fields, the header has 8"]"#]),
+            row(&["2", "café"]),
+            row(&["3", "NULL"]),
+            row(&["9", "€5 coffee"]),
+            row(&["10", "naïve"]),
         ]
     );
-    let rows = env.query("SELECT row_number FROM interactions ORDER BY row_number");
-    assert_eq!(rows, vec![row(&["2"]), row(&["9"])]);
     assert!(
         warnings(&result).contains(
             &"skipped 2 row(s) with no data (only spaces or delimiters): lines 6, 7".into()
@@ -285,7 +292,8 @@ fn damaged_xls_records_fail_their_file_with_the_damage_named() {
         ),
     ] {
         let env = Env::new();
-        let p = pipeline(&env, "");
+        // The good file's "Export" and "Other" have equally good headers: the sheet is named.
+        let p = pipeline(&env, "[source.excel]\nsheet = \"Export\"");
         let db = env.db().display().to_string();
         let damaged = repo().join("plugins/excel/tests/fuzz").join(file);
         let out = env.sluice(&[
@@ -386,9 +394,12 @@ fn export_sheet(date_merged: &str, boolean: &str) -> Vec<Vec<String>> {
 
 #[test]
 fn workbooks_in_every_format_arrive_faithfully() {
+    // "Export" and "Other" have equally good headers: the sheet is named (see
+    // `sheets_with_equally_good_headers_are_a_whole_file_error`).
+    let export = "[source.excel]\nsheet = \"Export\"";
     for file in ["interactions.xlsx", "interactions.xls"] {
         let env = Env::new();
-        let (out, result) = import(&env, "", file);
+        let (out, result) = import(&env, export, file);
         // The row whose error cell was read as empty is imported and flagged.
         assert_eq!(out.status.code(), Some(3), "{file}: {}", stderr(&out));
         assert_eq!(
@@ -415,10 +426,8 @@ fn workbooks_in_every_format_arrive_faithfully() {
             "{file}"
         );
         assert_eq!(
-            warnings(&result)[..3],
+            warnings(&result)[..2],
             [
-                "read sheet \"Export\", the first with data (the workbook has \"Empty\", \
-                 \"Export\", \"Other\"); set `sheet` to choose another",
                 "skipped 1 row(s) above the header (row 3); set `header_row` to choose another row",
                 "1 cell(s) hold an error value and were read as empty: F5 (#N/A)",
             ],
@@ -428,7 +437,7 @@ fn workbooks_in_every_format_arrive_faithfully() {
     // OpenDocument: calamine does not report merged regions, so row 7 has no date; and
     // LibreOffice stores a boolean as the number 1 with a TRUE format.
     let env = Env::new();
-    let (out, _) = import(&env, "", "interactions.ods");
+    let (out, _) = import(&env, export, "interactions.ods");
     assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
     let mut expected = export_sheet("", "1");
     expected.remove(3);
@@ -443,6 +452,114 @@ fn workbooks_in_every_format_arrive_faithfully() {
             row(&["7", r#"["missing Date"]"#])
         ]
     );
+}
+
+/// What `sheet2.*` and `sheet2_1904.*` hold on their "Export" sheet, as stored: row, type,
+/// date, contact type, names, email, phone, address, pledge cents, expected date, source
+/// code, notes.
+const SHEET2: [[&str; 13]; 3] = [
+    [
+        "6",
+        "Call",
+        "2025-03-14T10:30:00Z",
+        "individual",
+        "Ann",
+        "Lee",
+        "ann@example.org",
+        "+12025550143",
+        "12 Main St, Springfield, 62701",
+        "25000",
+        "2025-05-01",
+        "SPRING25",
+        "pledged by phone",
+    ],
+    [
+        "7",
+        "Meeting",
+        "2025-03-15T00:00:00Z",
+        "organization",
+        "Acme Foundation",
+        "",
+        "info@acme.example",
+        "",
+        "1 Plaza, Springfield, 62702",
+        "125050",
+        "",
+        "",
+        "annual lunch",
+    ],
+    // A text date, read month-first: the column's other dates are cells, and 17 is a day.
+    [
+        "8",
+        "Email",
+        "2025-03-17T00:00:00Z",
+        "individual",
+        "Bo",
+        "Chan",
+        "bo@example.org",
+        "",
+        "",
+        "",
+        "",
+        "",
+        "a text date",
+    ],
+];
+
+#[test]
+fn workbooks_as_exported_import_the_same_from_every_format_with_no_sheet_named() {
+    // A Summary sheet first, the data on sheet 2 under two title rows, a blank row and a
+    // group band over merged cells; formulas, currency cells, text dates; both date systems.
+    for file in [
+        "sheet2.xlsx",
+        "sheet2.xls",
+        "sheet2.ods",
+        "sheet2_1904.xlsx",
+        "sheet2_1904.xls",
+        "sheet2_1904.ods",
+    ] {
+        let env = Env::new();
+        let (out, result) = import(&env, "", file);
+        assert_eq!(out.status.code(), Some(0), "{file}: {}", stderr(&out));
+        assert_eq!(
+            env.query(
+                "SELECT i.row_number, i.kind, i.occurred_at, c.contact_type, c.first_name, \
+                 c.last_name, c.email, c.phone, c.address, coalesce(p.amount_cents, ''), \
+                 coalesce(p.expected_date, ''), coalesce(p.source_code, ''), i.notes \
+                 FROM interactions i JOIN contacts c ON c.id = i.contact_id \
+                 LEFT JOIN pledges p ON p.interaction_id = i.id ORDER BY i.row_number"
+            ),
+            SHEET2.map(|r| row(&r)).to_vec(),
+            "{file}"
+        );
+        assert_eq!(
+            warnings(&result)[..2],
+            [
+                "read sheet \"Export\", whose header looks most like the template's (the \
+                 workbook's sheets: \"Summary\" (1 point(s), starting row 1: \"Region\", \
+                 \"Calls\", \"Pledged\"), \"Export\" (17 point(s), starting row 1: \"Spring \
+                 appeal: all interactions\")); set `sheet` to choose another",
+                "skipped 3 row(s) above the header (row 5); set `header_row` to choose another row",
+            ],
+            "{file}"
+        );
+    }
+}
+
+#[test]
+fn sheets_with_equally_good_headers_are_a_whole_file_error() {
+    let env = Env::new();
+    let (out, result) = import(&env, "", "interactions.xlsx");
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert_eq!(
+        result["error"],
+        "plugin `excel` 0.1.0 in [source.excel]: sheets \"Export\" and \"Other\" have \
+         equally good headers (11 point(s) each), so which to import is a guess: set `sheet` in \
+         the excel source's params (\"Export\" (11 point(s), starting row 1: \"Exported from \
+         DonorBase on 2025-01-01\"), \"Other\" (11 point(s), starting row 1: \"Interaction \
+         Type\", \"Date\", \"Contact Type\"))"
+    );
+    assert_eq!(env.count("interactions"), 0);
 }
 
 #[test]

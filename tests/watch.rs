@@ -578,6 +578,46 @@ fn once_handles_the_backlog_and_sums_it_up_in_the_exit_code() {
 }
 
 #[test]
+fn the_wrong_file_and_two_columns_for_one_field_go_to_failed() {
+    let env = Env::new();
+    setup(&env, Mode::Native, 300, 512);
+    env.write("inbox/wrong.csv", "foo,bar,baz\n1,2,3\n");
+    env.write(
+        "inbox/twice.csv",
+        "Interaction Type,Date,Contact Type,First Name,Last Name,Email,E-mail\n\
+         Call,3/14/2025,individual,Ann,Lee,ann@example.org,ann@work.example\n",
+    );
+    let out = env.sluice(&["watch", "p.toml", "--once"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert_eq!(names_in(&env.path("inbox")), ["failed"]);
+    let error = |name: &str| {
+        fs::read_to_string(env.path(&format!("inbox/failed/{name}.error.txt"))).unwrap()
+    };
+    assert!(
+        error("wrong.csv").contains(
+            "no column maps to Interaction Type, Date or Contact Type (the file's columns: \
+             \"foo\", \"bar\", \"baz\"): this does not look like an interactions export"
+        ),
+        "{}",
+        error("wrong.csv")
+    );
+    assert!(
+        error("twice.csv").contains(
+            "columns \"Email\" and \"E-mail\" both map to \"Primary Email\"; say which one in \
+             the mapping's params, e.g. columns = { \"Primary Email\" = \"Email\" }"
+        ),
+        "{}",
+        error("twice.csv")
+    );
+    // Nothing was imported from either; both attempts are listed as failed.
+    assert_eq!(env.count("interactions"), 0);
+    assert_eq!(
+        env.query("SELECT file_name, status FROM imports ORDER BY file_name"),
+        [["twice.csv", "failed"], ["wrong.csv", "failed"]].map(|r| r.map(String::from).to_vec())
+    );
+}
+
+#[test]
 fn a_pipeline_without_watch_is_a_usage_error() {
     let env = Env::new();
     setup(&env, Mode::Native, 300, 512);

@@ -36,7 +36,7 @@ pub mod bindings {
             export_macro_name: "export_raw",
             default_bindings_module: "sluice_sdk::guest::bindings::transform",
             runtime_path: "sluice_sdk::__wit_bindgen::rt",
-            with: { "sluice:plugin/types@0.5.0": crate::guest::bindings::source::sluice::plugin::types },
+            with: { "sluice:plugin/types@0.6.0": crate::guest::bindings::source::sluice::plugin::types },
         });
     }
     pub mod validator {
@@ -47,7 +47,7 @@ pub mod bindings {
             export_macro_name: "export_raw",
             default_bindings_module: "sluice_sdk::guest::bindings::validator",
             runtime_path: "sluice_sdk::__wit_bindgen::rt",
-            with: { "sluice:plugin/types@0.5.0": crate::guest::bindings::source::sluice::plugin::types },
+            with: { "sluice:plugin/types@0.6.0": crate::guest::bindings::source::sluice::plugin::types },
         });
     }
     pub mod matcher {
@@ -58,7 +58,7 @@ pub mod bindings {
             export_macro_name: "export_raw",
             default_bindings_module: "sluice_sdk::guest::bindings::matcher",
             runtime_path: "sluice_sdk::__wit_bindgen::rt",
-            with: { "sluice:plugin/types@0.5.0": crate::guest::bindings::source::sluice::plugin::types },
+            with: { "sluice:plugin/types@0.6.0": crate::guest::bindings::source::sluice::plugin::types },
         });
     }
 }
@@ -274,12 +274,19 @@ impl<T: Transform> bindings::transform::Guest for TransformAdapter<T> {
 
     fn prepare(
         columns: Vec<String>,
+        samples: wit::Batch,
         params: Vec<wit::Param>,
         ctx: wit::Context,
     ) -> Result<bindings::transform::TransformPlan, wit::Error> {
         use bindings::transform::{ColumnSource as W, OutputColumn};
-        let (plugin, plan) = T::prepare(&columns, &params_from_wit(params), &context_from_wit(ctx))
-            .map_err(error_to_wit)?;
+        let samples = batch_from_wit(samples).map_err(error_to_wit)?;
+        let (plugin, plan) = T::prepare(
+            &columns,
+            &samples,
+            &params_from_wit(params),
+            &context_from_wit(ctx),
+        )
+        .map_err(error_to_wit)?;
         let computed = plan
             .columns
             .iter()

@@ -67,6 +67,8 @@ pub mod testing;
 pub use wit_bindgen as __wit_bindgen;
 
 pub use batch::{Batch, LayoutError, Packed, Row};
+
+pub mod headers;
 pub use types::*;
 
 /// Rows completed by one step of a [`Source`].
@@ -130,9 +132,12 @@ pub trait Source: Sized + 'static {
 pub trait Transform: Sized + 'static {
     /// Name, version, kind and parameters.
     fn describe() -> PluginInfo;
-    /// Plans the output columns from the header.
+    /// Plans the output columns from the header and `samples`, the file's first rows as
+    /// this transform sees them (up to [`PREPARE_SAMPLES`]; each also comes through
+    /// [`Transform::process`] later).
     fn prepare(
         columns: &[String],
+        samples: &Batch,
         params: &Params,
         ctx: &Context,
     ) -> Result<(Self, TransformPlan), Error>;
@@ -265,6 +270,9 @@ pub const CANDIDATES_PER_KEY: usize = 50;
 /// fifth (`speed`) and changed no FEBRL or generated decision (`match_accuracy`); four lost
 /// FEBRL rows.
 pub const MAX_CANDIDATES: usize = 8;
+
+/// The most rows the host hands a transform's `prepare` as samples: the file's first rows.
+pub const PREPARE_SAMPLES: usize = 1000;
 
 /// The ids found under a record's keys (one posting list per key, each at most
 /// [`CANDIDATES_PER_KEY`] long: longer ones are left out), best first, at most [`MAX_CANDIDATES`]: how the host picks

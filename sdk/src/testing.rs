@@ -57,6 +57,11 @@ pub struct Case {
     /// Input rows, numbered from 2.
     #[serde(default)]
     pub rows: Vec<Vec<String>>,
+    /// Transform cases: how many of the first rows the host hands `prepare` as samples, as
+    /// if the rest of the file came later (default: all of them, up to
+    /// [`crate::PREPARE_SAMPLES`]).
+    #[serde(default)]
+    pub samples: Option<usize>,
     /// Input file text (source).
     #[serde(default)]
     pub input: Option<String>,
@@ -126,6 +131,9 @@ pub struct ExpectMapping {
     /// The fields it feeds (or would, once confirmed).
     #[serde(default)]
     pub targets: Vec<String>,
+    /// The reason shown for it, when the case checks it.
+    #[serde(default)]
+    pub reason: Option<String>,
 }
 
 /// An expected non-ok verdict.
@@ -178,7 +186,7 @@ pub struct Outcome {
     /// Warnings from every step.
     pub warnings: Vec<String>,
     /// Per input column (transform): its header, mapping status and targets.
-    pub mappings: Vec<(String, String, Vec<String>)>,
+    pub mappings: Vec<(String, String, Vec<String>, String)>,
 }
 
 impl Case {
@@ -218,6 +226,20 @@ impl Case {
     pub fn batch(&self) -> Batch {
         let mut batch = Batch::new(self.columns.len());
         for (number, row) in (2u32..).zip(&self.rows) {
+            batch.push_row(number, row);
+        }
+        batch
+    }
+
+    /// The rows a transform's `prepare` gets as samples (see [`Case::samples`]).
+    #[must_use]
+    pub fn sample_batch(&self) -> Batch {
+        let take = self
+            .samples
+            .unwrap_or(crate::PREPARE_SAMPLES)
+            .min(crate::PREPARE_SAMPLES);
+        let mut batch = Batch::new(self.columns.len());
+        for (number, row) in (2u32..).zip(&self.rows).take(take) {
             batch.push_row(number, row);
         }
         batch
@@ -354,11 +376,13 @@ impl Case {
         }
         for m in &self.expect.mappings {
             let want = (m.column.clone(), m.status.clone(), m.targets.clone());
-            match outcome.mappings.iter().find(|(c, _, _)| *c == m.column) {
-                Some(got) if *got == want => {}
+            let got = outcome.mappings.iter().find(|(c, ..)| *c == m.column);
+            match got.map(|(c, s, t, reason)| ((c.clone(), s.clone(), t.clone()), reason)) {
+                Some((got, reason))
+                    if got == want && m.reason.as_ref().is_none_or(|r| r == reason) => {}
                 got => diffs.push(format!(
-                    "mapping of {:?}:\n  expected {want:?}\n  actual   {got:?}",
-                    m.column
+                    "mapping of {:?}:\n  expected {want:?} (reason {:?})\n  actual   {got:?}",
+                    m.column, m.reason
                 )),
             }
         }
@@ -448,8 +472,13 @@ pub fn run_validator<T: Validator>(case: &Case) -> Result<Outcome, String> {
 
 /// Runs a transform natively on a case, applying its plan as the host does.
 pub fn run_transform<T: Transform>(case: &Case) -> Result<Outcome, String> {
-    let (mut plugin, plan) =
-        T::prepare(&case.columns, &case.params()?, &case.context()).map_err(|e| err(&e))?;
+    let (mut plugin, plan) = T::prepare(
+        &case.columns,
+        &case.sample_batch(),
+        &case.params()?,
+        &case.context(),
+    )
+    .map_err(|e| err(&e))?;
     let input = case.batch();
     let computed_count = plan.computed();
     let mut out = TransformOutput {
@@ -479,7 +508,12 @@ pub fn run_transform<T: Transform>(case: &Case) -> Result<Outcome, String> {
                 .get(m.input as usize)
                 .cloned()
                 .unwrap_or_default();
-            (column, m.status.as_str().to_string(), m.targets.clone())
+            (
+                column,
+                m.status.as_str().to_string(),
+                m.targets.clone(),
+                m.reason.clone(),
+            )
         })
         .collect();
     Ok(Outcome {

@@ -4,7 +4,7 @@ use std::fmt;
 
 /// The WIT package version this SDK speaks; `describe()` reports it so the host can print a
 /// prepared message when a plugin was built against an incompatible ABI.
-pub const ABI_VERSION: &str = "0.5.0";
+pub const ABI_VERSION: &str = "0.6.0";
 
 /// What a plugin does in a pipeline.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

@@ -12,6 +12,7 @@
 
 mod estimate;
 mod matching;
+mod plan;
 mod preview;
 mod progress;
 mod recover;
@@ -25,8 +26,8 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use sluice_sdk::{
-    Batch, CONTACT_FIELDS, Candidates, Context, Params, RowVerdict, SourceOutput, TransformPlan,
-    ValidatorPlan, Verdict,
+    Batch, CONTACT_FIELDS, Candidates, Context, PREPARE_SAMPLES, Params, RowVerdict, SourceOutput,
+    TransformPlan, ValidatorPlan, Verdict,
 };
 
 use crate::config::{self, OnAmbiguous, OnRejected, PipelineSpec, StageSpec};
@@ -421,8 +422,15 @@ pub fn run_import_with(
     let prepared = (|| {
         let mut reader = Reader::open(host, pipeline, file, &ctx)?;
         reader.expected_sha256 = Some(sha.clone());
-        let (header, first) = reader.until_header()?;
-        let mut chain = Chain::prepare(host, pipeline, &header, &ctx, &mut reader.warnings)?;
+        let (header, first) = reader.until_samples(PREPARE_SAMPLES)?;
+        let samples = samples_of(&header, &first);
+        let mut chain = Chain::prepare(
+            host,
+            pipeline,
+            (&header, samples),
+            &ctx,
+            &mut reader.warnings,
+        )?;
         chain.index_contacts(store, spec.batch_size)?;
         chain.load_model(store, &pipeline.matcher)?;
         Ok::<_, Error>((reader, header, first, chain))
@@ -690,6 +698,18 @@ fn load_rows(
     Ok(None)
 }
 
+/// The first [`PREPARE_SAMPLES`] rows of `outputs`, as wide as the header.
+fn samples_of(header: &[String], outputs: &[SourceOutput]) -> Batch {
+    let mut samples = Batch::new(header.len());
+    for row in outputs.iter().flat_map(|out| out.rows.iter()) {
+        if samples.len() >= PREPARE_SAMPLES {
+            break;
+        }
+        samples.push_row(row.number(), row.cells());
+    }
+    samples
+}
+
 /// Streams the file through the source plugin.
 struct Reader {
     source: SourceStage,
@@ -764,19 +784,24 @@ impl Reader {
         ))
     }
 
-    /// Reads until the source reports the header; returns it and the outputs so far.
-    fn until_header(&mut self) -> Result<(Vec<String>, Vec<SourceOutput>), Error> {
-        let mut outputs = Vec::new();
-        while let Some(out) = self.next()? {
-            let header = out.columns.clone();
+    /// Reads until the source reports the header and then `rows` rows (or the file ends);
+    /// returns the header and the outputs so far.
+    fn until_samples(&mut self, rows: usize) -> Result<(Vec<String>, Vec<SourceOutput>), Error> {
+        let mut outputs: Vec<SourceOutput> = Vec::new();
+        let mut header = None;
+        let mut read = 0;
+        while header.is_none() || read < rows {
+            let Some(out) = self.next()? else { break };
+            header = header.or_else(|| out.columns.clone());
+            read += out.rows.len();
             outputs.push(out);
-            if let Some(header) = header {
-                return Ok((header, outputs));
-            }
         }
-        Err(Error::NoHeader {
-            path: self.path.clone(),
-        })
+        match header {
+            Some(header) => Ok((header, outputs)),
+            None => Err(Error::NoHeader {
+                path: self.path.clone(),
+            }),
+        }
     }
 }
 
@@ -784,6 +809,8 @@ impl Reader {
 struct Chain {
     header: Vec<String>,
     transforms: Vec<(TransformStage, TransformPlan)>,
+    /// The samples each transform planned from, for a fresh instance after a failure.
+    transform_samples: Vec<Batch>,
     validators: Vec<(ValidatorStage, ValidatorPlan)>,
     matcher: MatcherStage,
     layout: Layout,
@@ -844,20 +871,20 @@ impl Chain {
     fn prepare(
         host: &Host,
         pipeline: &Pipeline,
-        header: &[String],
+        (header, samples): (&[String], Batch),
         ctx: &Context,
         warnings: &mut Vec<String>,
     ) -> Result<Self, Error> {
         let limits = pipeline.spec.limits;
-        let mut columns = header.to_vec();
-        let mut transforms = Vec::new();
-        for stage in &pipeline.transforms {
-            let mut t = host.transform(&stage.plugin, &stage.section, limits)?;
-            let plan = t.prepare(&columns, &stage.params, ctx)?;
+        let planned = plan::plan_transforms(host, pipeline, header, samples, ctx)?;
+        let transforms = planned.stages;
+        for (_, plan) in &transforms {
             warnings.extend(plan.warnings.iter().cloned());
-            columns = plan.columns.iter().map(|c| c.name.clone()).collect();
-            transforms.push((t, plan));
         }
+        let columns: Vec<String> = match transforms.last() {
+            Some((_, plan)) => plan.columns.iter().map(|c| c.name.clone()).collect(),
+            None => header.to_vec(),
+        };
         let mut validators = Vec::new();
         for stage in &pipeline.validators {
             let mut v = host.validator(&stage.plugin, &stage.section, limits)?;
@@ -871,6 +898,7 @@ impl Chain {
         Ok(Self {
             header: header.to_vec(),
             transforms,
+            transform_samples: planned.samples,
             validators,
             matcher,
             layout: Layout::new(&columns),

@@ -6,7 +6,10 @@ use std::path::{Path, PathBuf};
 
 use sluice_sdk::{Batch, TransformPlan};
 
-use super::{Error, ImportOptions, Pipeline, Reader, import_context};
+use sluice_sdk::PREPARE_SAMPLES;
+
+use super::plan::plan_transforms;
+use super::{Error, ImportOptions, Pipeline, Reader, import_context, samples_of};
 use crate::plugin::Host;
 
 /// One transform stage as the preview saw it.
@@ -53,41 +56,21 @@ pub fn preview(
     let spec = &pipeline.spec;
     let ctx = import_context(spec, file, opts);
     let mut reader = Reader::open(host, pipeline, file, &ctx)?;
-    let (header, first) = reader.until_header()?;
-    let mut samples = Batch::new(header.len());
-    let take = |out: sluice_sdk::SourceOutput, samples: &mut Batch| {
-        for row in out.rows.iter() {
-            if samples.len() < sample_rows {
-                samples.push_row(row.number(), row.cells());
-            }
-        }
-        out.warnings
-    };
-    let mut warnings = Vec::new();
-    for out in first {
-        warnings.extend(take(out, &mut samples));
-    }
-    // Only as much of the file as the samples need is read.
-    while samples.len() < sample_rows
-        && let Some(out) = reader.next()?
-    {
-        warnings.extend(take(out, &mut samples));
-    }
-    warnings.splice(0..0, reader.warnings.drain(..));
+    // The transforms plan from as many rows as an import gives them, so the preview shows
+    // the plan the import applies; only the first `sample_rows` are shown.
+    let (header, first) = reader.until_samples(PREPARE_SAMPLES.max(sample_rows))?;
+    let mut warnings: Vec<String> = reader.warnings.drain(..).collect();
+    warnings.extend(first.iter().flat_map(|out| out.warnings.iter().cloned()));
+    let samples = samples_of(&header, &first);
 
+    let planned = plan_transforms(host, pipeline, &header, samples.clone(), &ctx)?;
+    if let Some(e) = planned.failed {
+        return Err(e.into());
+    }
     let mut columns = header.clone();
-    let mut rows = samples.clone();
     let mut stages = Vec::new();
-    for stage in &pipeline.transforms {
-        let mut t = host.transform(&stage.plugin, &stage.section, spec.limits)?;
-        let plan = t.prepare(&columns, &stage.params, &ctx)?;
+    for (stage, (_, plan)) in pipeline.transforms.iter().zip(planned.stages) {
         warnings.extend(plan.warnings.iter().cloned());
-        let computed = if plan.computed() > 0 && !rows.is_empty() {
-            t.process(&rows.project(&plan.reads))?.0
-        } else {
-            Batch::new(plan.computed())
-        };
-        rows = plan.apply(&rows, &computed);
         let next: Vec<String> = plan.columns.iter().map(|c| c.name.clone()).collect();
         stages.push(StagePreview {
             section: stage.section.clone(),
@@ -98,6 +81,7 @@ pub fn preview(
     }
     let cells = |b: &Batch| -> Vec<Vec<String>> {
         b.iter()
+            .take(sample_rows)
             .map(|r| r.cells().map(String::from).collect())
             .collect()
     };
@@ -107,7 +91,7 @@ pub fn preview(
         columns: header,
         stages,
         output_columns: columns,
-        output_samples: cells(&rows),
+        output_samples: cells(&planned.output),
         warnings,
     })
 }

@@ -238,7 +238,12 @@ impl Chain {
         {
             let columns = self.columns_before(i);
             let mut t = fresh.host.transform(&spec.plugin, &spec.section, limits)?;
-            let plan = t.prepare(&columns, &spec.params, fresh.ctx)?;
+            let samples = self
+                .transform_samples
+                .get(i)
+                .cloned()
+                .unwrap_or_else(|| Batch::new(columns.len()));
+            let plan = t.prepare(&columns, &samples, &spec.params, fresh.ctx)?;
             let names = |p: &sluice_sdk::TransformPlan| -> Vec<String> {
                 p.columns.iter().map(|c| c.name.clone()).collect()
             };

@@ -365,17 +365,19 @@ pub struct TransformStage {
 }
 
 impl TransformStage {
-    /// Plans the output from the header.
+    /// Plans the output from the header and the file's first rows.
     pub fn prepare(
         &mut self,
         columns: &[String],
+        samples: &Batch,
         params: &Params,
         ctx: &Context,
     ) -> Result<TransformPlan, Error> {
         let (params, ctx) = (params_to_wit(params), context_to_wit(ctx));
+        let samples = batch_to_wit(samples);
         let world = &self.world;
         let plan = self.run.call(None, |store| {
-            world.call_prepare(store, columns, &params, &ctx)
+            world.call_prepare(store, columns, &samples, &params, &ctx)
         })?;
         let mut out = TransformPlan {
             reads: plan.reads,

@@ -11,9 +11,10 @@
 //! sees in an editor. Blank lines produce no row.
 //!
 //! What it must not do: interpret values (dates, money, names are the mapping's job), trim
-//! or otherwise alter data fields, or drop a row silently: a row whose width differs from
-//! the header's is returned as a reject with its raw fields, and a file it cannot read is an
-//! error, never a partial guess.
+//! or otherwise alter data fields, or drop a row silently: a row with more fields than the
+//! header and a value in one of the extra ones is returned as a reject with its raw fields
+//! (missing trailing fields are empty, extra empty ones are dropped), and a file it cannot
+//! read is an error, never a partial guess.
 
 mod sniff;
 
@@ -629,17 +630,34 @@ impl Parser {
             }
             return Ok(());
         }
-        if count == width {
-            out.rows.push_row(row, (0..count).map(field));
-        } else {
+        // Spreadsheet programs drop the empty cells after a row's last value, or write a
+        // few more delimiters than the header has: missing trailing cells are empty, extra
+        // empty ones are not data. Only an extra cell with a value makes the row unreadable,
+        // since nothing says which column it belongs to.
+        let extra: Vec<&str> = (width..count)
+            .map(field)
+            .filter(|f| !f.trim().is_empty())
+            .collect();
+        if let Some(first) = extra.first() {
             out.rejects.push(SourceReject {
                 row,
                 reason: format!(
-                    "row has {count} {}, the header has {width}",
-                    if count == 1 { "field" } else { "fields" }
+                    "row has {count} fields, the header has {width}: {} extra {} not empty, \
+                     the first {first:?}",
+                    extra.len(),
+                    if extra.len() == 1 {
+                        "field is"
+                    } else {
+                        "fields are"
+                    }
                 ),
                 fields: (0..count).map(|i| field(i).to_string()).collect(),
             });
+        } else {
+            out.rows.push_row(
+                row,
+                (0..width).map(|i| if i < count { field(i) } else { "" }),
+            );
         }
         Ok(())
     }

@@ -32,15 +32,20 @@ fn utf8_with_quotes_crlf_and_rejects() {
                  \r\n\
                  José;naïve ☃;2\r\n\
                  short\r\n\
-                 \"end\";x;3";
+                 \"end\";x;3;4";
     same_for_every_chunk_size(input.as_bytes(), "");
     let out = run(input.as_bytes(), 7, "").unwrap();
     assert_eq!(out.columns, ["Name", "Notes", "Amount"]);
-    assert_eq!(out.row_numbers, [2, 5, 7]);
+    assert_eq!(out.row_numbers, [2, 5, 6]);
     assert_eq!(out.rows[0][1], "multi\r\nline; \"quoted\"");
+    assert_eq!(out.rows[2], ["short", "", ""]);
     assert_eq!(
         out.rejects,
-        [(6, "row has 1 field, the header has 3".to_string())]
+        [(
+            7,
+            "row has 4 fields, the header has 3: 1 extra field is not empty, the first \"4\""
+                .to_string()
+        )]
     );
 }
 

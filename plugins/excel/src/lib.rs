@@ -21,6 +21,7 @@ use calamine::{
     Data, DataRef, Dimensions, Ods, Range, Reader, SheetVisible, Xls, XlsOptions, Xlsb, Xlsx,
     XlsxError,
 };
+use sluice_sdk::headers::{self, Target};
 use sluice_sdk::{
     Context, Error, Kind, ParamSpec, ParamType, Params, PluginInfo, RowVerdict, Source,
     SourceOutput, Verdict, distinct_names,
@@ -63,7 +64,7 @@ impl Source for Excel {
                 ParamSpec::unset(
                     "sheet",
                     ParamType::Text,
-                    "The sheet to read, by name or 1-based position (\"2\"); default: the first visible sheet that is not empty",
+                    "The sheet to read, by name or 1-based position (\"2\"); default: the sheet whose header names the most template fields",
                 ),
                 ParamSpec::unset(
                     "header_row",
@@ -116,9 +117,8 @@ impl Source for Excel {
         }
         let bytes = std::mem::take(&mut self.bytes);
         let mut book = Book::open(bytes)?;
-        let (name, range) = book.sheet(self.sheet.as_deref(), &mut out.warnings)?;
-        let merged = book.merged(&name);
-        read_sheet(&name, range, &merged, self.header_row, out)
+        let sheet = book.sheet(self.sheet.as_deref(), &mut out.warnings)?;
+        read_sheet(sheet, self.header_row, out)
     }
 }
 
@@ -478,12 +478,16 @@ impl Book {
         })
     }
 
-    /// The sheet to read and its cells.
-    fn sheet(
-        &mut self,
-        wanted: Option<&str>,
-        warnings: &mut Vec<String>,
-    ) -> Result<(String, Range<Data>), Error> {
+    /// Sheet `name`'s rows (merged regions filled, blank rows dropped).
+    fn rows(&mut self, name: &str) -> Result<Sheet, Error> {
+        let range = self.range(name)?;
+        let merged = self.merged(name);
+        Ok(Sheet::new(name, range, &merged))
+    }
+
+    /// The sheet to read: the one named by `wanted`, else the one whose header looks most
+    /// like the template's (visible sheets before hidden ones, then the first).
+    fn sheet(&mut self, wanted: Option<&str>, warnings: &mut Vec<String>) -> Result<Sheet, Error> {
         let sheets = self.metadata();
         let names = || {
             sheets
@@ -516,32 +520,78 @@ impl Book {
                 )));
             };
             let name = name.clone();
-            let range = self.range(&name)?;
-            return Ok((name, range));
+            return self.rows(&name);
         }
-        // The first visible sheet with data; hidden sheets only when nothing else has data.
-        let order = sheets
+        let order: Vec<String> = sheets
             .iter()
             .filter(|(_, visible)| *visible)
-            .chain(sheets.iter().filter(|(_, visible)| !*visible));
-        for (name, _) in order {
-            let range = self.range(name)?;
-            if range.used_cells().any(|(_, _, c)| !cells::is_blank(c)) {
-                if sheets.len() > 1 {
-                    warnings.push(format!(
-                        "read sheet {name:?}, the first with data (the workbook has {}); set \
-                         `sheet` to choose another",
-                        names()
-                    ));
-                }
-                return Ok((name.clone(), range));
+            .chain(sheets.iter().filter(|(_, visible)| !*visible))
+            .map(|(n, _)| n.clone())
+            .collect();
+        // Each sheet with data, scored by its best header row; only the best is kept.
+        let mut seen: Vec<(String, usize, String)> = Vec::new();
+        let mut best: Option<Sheet> = None;
+        for name in &order {
+            let sheet = self.rows(name)?;
+            if sheet.rows.is_empty() {
+                continue;
+            }
+            let score = sheet.header.map_or(0, |(_, score)| score);
+            seen.push((name.clone(), score, sheet.first_cells()));
+            if best
+                .as_ref()
+                .is_none_or(|b| score > b.header.map_or(0, |(_, s)| s))
+            {
+                best = Some(sheet);
             }
         }
-        Err(Error::BadInput(if sheets.is_empty() {
-            "the workbook has no worksheets".into()
-        } else {
-            format!("every sheet of the workbook is empty ({})", names())
-        }))
+        let Some(best) = best else {
+            return Err(Error::BadInput(if sheets.is_empty() {
+                "the workbook has no worksheets".into()
+            } else {
+                format!("every sheet of the workbook is empty ({})", names())
+            }));
+        };
+        if seen.len() == 1 {
+            return Ok(best);
+        }
+        let looked = || {
+            seen.iter()
+                .map(|(n, score, first)| format!("{n:?} ({score} point(s), starting {first})"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let top = best.header.map_or(0, |(_, s)| s);
+        if top == 0 {
+            return Err(Error::BadInput(format!(
+                "no sheet of the workbook has a header naming the template's fields: {}; set \
+                 `sheet` (and `header_row`) in the excel source's params",
+                looked()
+            )));
+        }
+        let tied: Vec<&str> = seen
+            .iter()
+            .filter(|(_, score, _)| *score == top)
+            .map(|(n, _, _)| n.as_str())
+            .collect();
+        if tied.len() > 1 {
+            return Err(Error::BadInput(format!(
+                "sheets {} have equally good headers ({top} point(s) each), so which to import \
+                 is a guess: set `sheet` in the excel source's params ({})",
+                tied.iter()
+                    .map(|n| format!("{n:?}"))
+                    .collect::<Vec<_>>()
+                    .join(" and "),
+                looked()
+            )));
+        }
+        warnings.push(format!(
+            "read sheet {:?}, whose header looks most like the template's (the workbook's \
+             sheets: {}); set `sheet` to choose another",
+            best.name,
+            looked()
+        ));
+        Ok(best)
     }
 
     /// The merged regions of sheet `name` (formats that record them: .xlsx, .xls).
@@ -615,37 +665,103 @@ fn looks_like_text(head: &[u8]) -> bool {
             >= head.len() * 9
 }
 
+/// One sheet as the source reads it.
+struct Sheet {
+    name: String,
+    /// The sheet's first column (0-based), for cell references.
+    left: u32,
+    /// Each sheet row as (sheet row number, cells), blank rows dropped: like blank lines in
+    /// a CSV they are not rows and are not counted.
+    rows: Vec<(u32, Vec<Cell>)>,
+    /// The row (index into `rows`) among the first whose cells name the most template
+    /// fields, and its [`header_score`]; `None` when no row names any.
+    header: Option<(usize, usize)>,
+}
+
+impl Sheet {
+    fn new(name: &str, mut range: Range<Data>, merged: &[Dimensions]) -> Self {
+        let (top, left) = range.start().unwrap_or((0, 0));
+        fill_merged(&mut range, merged);
+        let rows: Vec<(u32, Vec<Cell>)> = range
+            .rows()
+            .enumerate()
+            .filter_map(|(i, cells)| {
+                let number = top
+                    .saturating_add(u32::try_from(i).unwrap_or(u32::MAX))
+                    .saturating_add(1);
+                let cells: Vec<Cell> = cells.iter().map(Cell::from_data).collect();
+                cells
+                    .iter()
+                    .any(|c| !c.text.is_empty())
+                    .then_some((number, cells))
+            })
+            .collect();
+        let mut header: Option<(usize, usize)> = None;
+        for (i, (_, cells)) in rows.iter().enumerate().take(HEADER_SCAN_ROWS) {
+            let score = header_score(cells);
+            if score > header.map_or(0, |(_, s)| s) {
+                header = Some((i, score));
+            }
+        }
+        Self {
+            name: name.to_string(),
+            left,
+            rows,
+            header,
+        }
+    }
+
+    /// The first cells of the sheet's first row, quoted, to say what a sheet looks like.
+    fn first_cells(&self) -> String {
+        let Some((number, cells)) = self.rows.first() else {
+            return "empty".into();
+        };
+        let shown: Vec<String> = cells
+            .iter()
+            .filter(|c| !c.text.is_empty())
+            .take(3)
+            .map(|c| format!("{:?}", c.text.trim()))
+            .collect();
+        format!("row {number}: {}", shown.join(", "))
+    }
+}
+
+/// How much a row looks like the template's header: the template fields its cells name
+/// for sure (each once), the three every interaction has (Interaction Type, Date, Contact
+/// Type) counting double. Title rows, group bands over merged cells and other tables' headers
+/// score little or nothing.
+fn header_score(cells: &[Cell]) -> usize {
+    let mut named: Vec<Target> = Vec::new();
+    let mut score = 0;
+    for cell in cells {
+        let Some(m) = headers::match_header(cell.text.trim()) else {
+            continue;
+        };
+        if m.confidence < headers::DEFAULT_MIN_CONFIDENCE || named.contains(&m.target) {
+            continue;
+        }
+        named.push(m.target);
+        score += if matches!(m.target, Target::Field(0..=2)) {
+            2
+        } else {
+            1
+        };
+    }
+    score
+}
+
 /// Turns the sheet's cells into the header, rows and warnings.
-fn read_sheet(
-    name: &str,
-    mut range: Range<Data>,
-    merged: &[Dimensions],
-    header_row: Option<u32>,
-    out: &mut SourceOutput,
-) -> Result<(), Error> {
-    let Some((top, left)) = range.start() else {
+fn read_sheet(sheet: Sheet, header_row: Option<u32>, out: &mut SourceOutput) -> Result<(), Error> {
+    let Sheet {
+        name,
+        left,
+        rows,
+        header,
+    } = sheet;
+    if rows.is_empty() {
         return Err(Error::BadInput(format!("sheet {name:?} is empty")));
-    };
-    fill_merged(&mut range, merged);
-
-    // Each sheet row as (sheet row number, cells), blank rows dropped: like blank lines in a
-    // CSV they are not rows and are not counted.
+    }
     let mut errors = Vec::new();
-    let rows: Vec<(u32, Vec<Cell>)> = range
-        .rows()
-        .enumerate()
-        .filter_map(|(i, cells)| {
-            let number = top
-                .saturating_add(u32::try_from(i).unwrap_or(u32::MAX))
-                .saturating_add(1);
-            let cells: Vec<Cell> = cells.iter().map(Cell::from_data).collect();
-            cells
-                .iter()
-                .any(|c| !c.text.is_empty())
-                .then_some((number, cells))
-        })
-        .collect();
-
     let header_at = match header_row {
         Some(wanted) => rows.iter().position(|(n, _)| *n >= wanted).filter(|&i| {
             rows.get(i).is_some_and(|(n, _)| *n == wanted)
@@ -655,7 +771,11 @@ fn read_sheet(
                  or past the end of the sheet"
             ))
         })?,
-        None => detect_header(rows.iter().map(|(_, cells)| non_empty(cells))),
+        // The row naming the most template fields; else by how full the rows are.
+        None => header.map_or_else(
+            || detect_header(rows.iter().map(|(_, cells)| non_empty(cells))),
+            |(at, _)| at,
+        ),
     };
     let Some((header_number, header)) = rows.get(header_at) else {
         return Err(Error::BadInput(format!("sheet {name:?} is empty")));

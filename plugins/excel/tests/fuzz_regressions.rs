@@ -6,17 +6,25 @@
 use std::path::Path;
 
 use sluice_plugin_excel::Excel;
-use sluice_sdk::{Context, Params, Source, SourceOutput};
+use sluice_sdk::{Context, ParamValue, Params, Source, SourceOutput};
 
 fn read(name: &str) -> Result<SourceOutput, String> {
+    read_with(name, &Params::default())
+}
+
+fn read_with(name: &str, params: &Params) -> Result<SourceOutput, String> {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/fuzz")
         .join(name);
-    read_bytes(&std::fs::read(path).unwrap())
+    read_params(&std::fs::read(path).unwrap(), params)
 }
 
 fn read_bytes(bytes: &[u8]) -> Result<SourceOutput, String> {
-    let (mut source, _) = Excel::open(&Params::default(), &Context::default()).unwrap();
+    read_params(bytes, &Params::default())
+}
+
+fn read_params(bytes: &[u8], params: &Params) -> Result<SourceOutput, String> {
+    let (mut source, _) = Excel::open(params, &Context::default()).unwrap();
     let mut out = SourceOutput::new(0);
     source.push(bytes, &mut out).map_err(|e| e.to_string())?;
     source.finish(&mut out).map_err(|e| e.to_string())?;
@@ -305,7 +313,9 @@ fn xls_cells_far_apart_are_refused_not_allocated() {
 /// the first 20 renamed columns.
 #[test]
 fn a_header_63485_columns_wide_reads_in_linear_time() {
-    let out = read("xls_wide_header.xls").unwrap();
+    // Its "Other" sheet has as good a header: the sheet is named.
+    let export = Params(vec![("sheet".into(), ParamValue::Text("Export".into()))]);
+    let out = read_with("xls_wide_header.xls", &export).unwrap();
     let columns = out.columns.unwrap();
     assert_eq!(columns.len(), 63_485);
     assert_eq!(
@@ -324,8 +334,8 @@ fn a_header_63485_columns_wide_reads_in_linear_time() {
     );
     assert_eq!(columns[63_484], "Column 63485");
     // 20 unnamed columns are listed (column 9 to 28), the other 63,457 summed up in one.
-    let renamed: Vec<&str> = out.warnings[2..23].iter().map(String::as_str).collect();
-    assert_eq!(out.warnings.len(), 24);
+    let renamed: Vec<&str> = out.warnings[1..22].iter().map(String::as_str).collect();
+    assert_eq!(out.warnings.len(), 23);
     assert_eq!(
         renamed[0],
         "column 9 has no name in the header; it is called \"Column 9\""

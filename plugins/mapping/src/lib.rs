@@ -17,8 +17,9 @@
 //! reaches contact matching).
 
 pub mod contact;
-pub mod headers;
+pub use sluice_sdk::headers;
 pub mod normalise;
+pub mod values;
 
 use std::borrow::Cow;
 use std::str::FromStr;
@@ -32,13 +33,21 @@ use sluice_sdk::{
     ParamSpec, ParamType, Params, PluginInfo, RowVerdict, Transform, TransformOutput,
     TransformPlan, Verdict,
 };
+use values::OrderSource;
 
 /// The fields of the interactions template, in template (and output) order.
 pub use sluice_sdk::TEMPLATE_FIELDS;
 
-/// The default `min_confidence`: synonyms (0.95) pass, guesses by spelling (at most 0.85)
-/// do not.
-pub const DEFAULT_MIN_CONFIDENCE: f64 = 0.9;
+/// The default `min_confidence` (one definition, shared with the excel source's header
+/// detection).
+pub use sluice_sdk::headers::DEFAULT_MIN_CONFIDENCE;
+
+/// Indexes into [`TEMPLATE_FIELDS`] the plan checks by name.
+const INTERACTION_TYPE: usize = 0;
+const DATE: usize = 1;
+const CONTACT_TYPE: usize = 2;
+const PLEDGE_EXPECTED_DATE: usize = 15;
+const NOTES: usize = 17;
 
 /// Which part of a full name a computed column holds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -53,9 +62,10 @@ enum NamePart {
 enum Compute {
     InteractionType(usize),
     ContactType(usize),
-    Date(usize),
+    /// A date and time, read in the column's day/month order.
+    Date(usize, DateOrder, OrderSource),
     /// A calendar date, `YYYY-MM-DD` (Pledge Expected Date).
-    DateOnly(usize),
+    DateOnly(usize, DateOrder, OrderSource),
     Money(usize),
     Email(usize),
     Phone(usize),
@@ -82,7 +92,6 @@ enum Compute {
 pub struct Mapping {
     /// One entry per computed column, in output order.
     computed: Vec<Compute>,
-    date_order: DateOrder,
     decimal: Decimal,
     timezone: Tz,
     flag_ambiguous: bool,
@@ -126,7 +135,8 @@ fn u32_of(i: usize) -> u32 {
 }
 
 struct Options {
-    date_order: DateOrder,
+    /// `None`: read from each column's values.
+    date_order: Option<DateOrder>,
     decimal: Decimal,
     flag_ambiguous: bool,
     timezone: Tz,
@@ -166,14 +176,16 @@ impl Options {
         let date_order = match choice(
             params,
             "date_order",
-            "mdy",
+            "auto",
             &[
+                ("auto", "read from each date column's values"),
                 ("mdy", "3/4/2025 is March 4"),
                 ("dmy", "3/4/2025 is 3 April"),
             ],
         )? {
-            "dmy" => DateOrder::Dmy,
-            _ => DateOrder::Mdy,
+            "dmy" => Some(DateOrder::Dmy),
+            "mdy" => Some(DateOrder::Mdy),
+            _ => None,
         };
         let decimal = match choice(
             params,
@@ -247,6 +259,7 @@ struct ColumnPlan {
 /// The header planned: for each source column, where it goes and how sure that is.
 fn plan_columns(
     columns: &[String],
+    samples: &Batch,
     params: &Params,
     min_confidence: f64,
 ) -> Result<(Vec<ColumnPlan>, Vec<String>), Error> {
@@ -323,9 +336,9 @@ fn plan_columns(
         };
     }
 
-    // Automatic matches; a target already taken (by `columns` or a better match) is not
-    // given twice.
-    let mut auto: Vec<(usize, headers::HeaderMatch)> = columns
+    // Automatic matches, from the header and the values together; a target already taken
+    // (by `columns` or a better match) is not given twice.
+    let mut auto: Vec<(usize, headers::HeaderMatch, Option<headers::HeaderMatch>)> = columns
         .iter()
         .enumerate()
         .filter(|(i, _)| {
@@ -333,16 +346,47 @@ fn plan_columns(
                 .get(*i)
                 .is_some_and(|p| p.status == MappingStatus::Unmapped && p.target.is_none())
         })
-        .filter_map(|(i, name)| headers::match_header(name).map(|m| (i, m)))
+        .filter_map(|(i, name)| {
+            let header = headers::match_header(name);
+            values::decide(header.clone(), values::vote(samples, i)).map(|m| (i, m, header))
+        })
         .collect();
     // Best first; the earlier column wins a tie.
-    auto.sort_by(|(a, ma), (b, mb)| mb.confidence.total_cmp(&ma.confidence).then(a.cmp(b)));
-    for (i, m) in auto {
-        let taken = plans
+    auto.sort_by(|(a, ma, _), (b, mb, _)| mb.confidence.total_cmp(&ma.confidence).then(a.cmp(b)));
+    let taken_by = |plans: &[ColumnPlan], target: Target| {
+        plans
             .iter()
-            .enumerate()
-            .find(|(_, p)| p.target == Some(m.target) && p.status != MappingStatus::Unmapped)
-            .map(|(j, _)| j);
+            .position(|p| p.target == Some(target) && p.status != MappingStatus::Unmapped)
+    };
+    // The field each column's header alone is certain of.
+    let mut header_certain: Vec<Option<Target>> = vec![None; columns.len()];
+    let mut clashes = Vec::new();
+    for (i, mut m, header) in auto {
+        let mut taken = taken_by(&plans, m.target);
+        // Values that overruled the header yield to a column that is that field: the
+        // header's own field is the next best (a Source Code column of `Mail`, `Email`
+        // beside an Interaction Type column).
+        if taken.is_some()
+            && let Some(h) = header.as_ref().filter(|h| h.target != m.target)
+            && taken_by(&plans, h.target).is_none()
+        {
+            m = h.clone();
+            taken = None;
+        }
+        let by_header = header
+            .as_ref()
+            .is_some_and(|h| h.target == m.target && h.confidence >= min_confidence);
+        // Two columns whose headers are each certain to be the same field: importing either
+        // one silently would drop the other's values. Several Notes columns are common and
+        // harmless (the others stay listed, and `unmapped = "notes"` keeps them).
+        if let Some(j) = taken
+            && by_header
+            && header_certain.get(j).copied().flatten() == Some(m.target)
+            && !confirmed.contains(&m.target)
+            && m.target != Target::Field(NOTES)
+        {
+            clashes.push((j, i, m.target));
+        }
         let Some(p) = plans.get_mut(i) else { continue };
         if let Some(j) = taken {
             p.reason = format!(
@@ -354,6 +398,9 @@ fn plan_columns(
             p.confidence = m.confidence;
             continue;
         }
+        if by_header && let Some(slot) = header_certain.get_mut(i) {
+            *slot = Some(m.target);
+        }
         p.status = if m.confidence >= min_confidence {
             MappingStatus::Certain
         } else {
@@ -362,6 +409,39 @@ fn plan_columns(
         p.target = Some(m.target);
         p.confidence = m.confidence;
         p.reason = m.reason;
+    }
+    if let Some(&(j, i, target)) = clashes.first() {
+        let (first, second) = (show_column(columns, j), show_column(columns, i));
+        let header = |c: usize| columns.get(c).map_or("", |c| c.trim()).to_string();
+        return Err(Error::BadInput(format!(
+            "columns {first} and {second} both map to {:?}; say which one in the mapping's \
+             params, e.g. columns = {{ {:?} = {:?} }} (and `exclude = [{:?}]` to drop the \
+             other){}",
+            target.name(),
+            target.name(),
+            header(j),
+            header(i),
+            if clashes.len() > 1 {
+                format!(" ({} more such clashes)", clashes.len() - 1)
+            } else {
+                String::new()
+            }
+        )));
+    }
+    // A file none of whose columns is a date, an interaction type or a contact type is
+    // another kind of file, not an interactions export with bad rows.
+    let identifying = [INTERACTION_TYPE, DATE, CONTACT_TYPE].map(Target::Field);
+    if !plans
+        .iter()
+        .any(|p| p.target.is_some_and(|t| identifying.contains(&t)))
+    {
+        let names: Vec<&str> = columns.iter().map(|c| c.trim()).collect();
+        return Err(Error::BadInput(format!(
+            "no column maps to Interaction Type, Date or Contact Type (the file's columns: {}): \
+             this does not look like an interactions export; map one in the mapping's params \
+             (columns = {{ \"Date\" = \"...\" }}) if it is one",
+            quoted_list(&names)
+        )));
     }
     Ok((plans, warnings))
 }
@@ -432,11 +512,13 @@ impl Transform for Mapping {
 
     fn prepare(
         columns: &[String],
+        samples: &Batch,
         params: &Params,
         ctx: &Context,
     ) -> Result<(Self, TransformPlan), Error> {
         let options = Options::from_params(params, ctx)?;
-        let (mut plans, mut warnings) = plan_columns(columns, params, options.min_confidence)?;
+        let (mut plans, mut warnings) =
+            plan_columns(columns, samples, params, options.min_confidence)?;
         // A full name is split only when the file has neither First Name nor Last Name.
         let has_name_column = plans.iter().any(|p| {
             p.status == MappingStatus::Certain
@@ -451,6 +533,42 @@ impl Transform for Mapping {
                 }
             }
         }
+
+        // Each date column's day/month order: set, or read from its values (and the file's
+        // amounts); the mapping's reason says which and why.
+        let decimal_comma = options.decimal == Decimal::Comma
+            || plans
+                .iter()
+                .position(|p| {
+                    p.status == MappingStatus::Certain && p.target == Some(Target::Field(13))
+                })
+                .is_some_and(|i| values::has_decimal_comma(samples, i));
+        let mut orderings = Vec::new();
+        for (i, p) in plans.iter_mut().enumerate() {
+            if p.status != MappingStatus::Certain
+                || !matches!(p.target, Some(Target::Field(DATE | PLEDGE_EXPECTED_DATE)))
+            {
+                continue;
+            }
+            let ordering = match options.date_order {
+                Some(order) => values::DateOrdering {
+                    order,
+                    source: OrderSource::Set,
+                    why: String::new(),
+                },
+                None => values::date_order(samples, i, decimal_comma),
+            };
+            if !ordering.why.is_empty() {
+                p.reason = format!("{}; {}", p.reason, ordering.why);
+            }
+            orderings.push((i, ordering.order, ordering.source));
+        }
+        let date_order = |i: usize| {
+            orderings
+                .iter()
+                .find(|(c, ..)| *c == i)
+                .map_or((DateOrder::Mdy, OrderSource::Assumed), |(_, o, s)| (*o, *s))
+        };
 
         // Which source column each target is taken from (applied mappings only).
         let applied = |t: Target| {
@@ -493,8 +611,14 @@ impl Transform for Mapping {
             let compute = match (name, direct) {
                 ("Interaction Type", Some(i)) => Some(Compute::InteractionType(read(i))),
                 ("Contact Type", Some(i)) => Some(Compute::ContactType(read(i))),
-                ("Date", Some(i)) => Some(Compute::Date(read(i))),
-                ("Pledge Expected Date", Some(i)) => Some(Compute::DateOnly(read(i))),
+                ("Date", Some(i)) => {
+                    let (order, source) = date_order(i);
+                    Some(Compute::Date(read(i), order, source))
+                }
+                ("Pledge Expected Date", Some(i)) => {
+                    let (order, source) = date_order(i);
+                    Some(Compute::DateOnly(read(i), order, source))
+                }
                 ("Pledge Amount", Some(i)) => Some(Compute::Money(read(i))),
                 ("Primary Email", Some(i)) => Some(Compute::Email(read(i))),
                 ("Primary Phone", Some(i)) => Some(Compute::Phone(read(i))),
@@ -648,7 +772,6 @@ impl Transform for Mapping {
         Ok((
             Self {
                 computed,
-                date_order: options.date_order,
                 decimal: options.decimal,
                 timezone: options.timezone,
                 flag_ambiguous: options.flag_ambiguous,
@@ -696,8 +819,8 @@ impl Mapping {
         let one = match kind {
             Compute::InteractionType(c)
             | Compute::ContactType(c)
-            | Compute::Date(c)
-            | Compute::DateOnly(c)
+            | Compute::Date(c, ..)
+            | Compute::DateOnly(c, ..)
             | Compute::Money(c)
             | Compute::Email(c)
             | Compute::Phone(c)
@@ -716,10 +839,16 @@ impl Mapping {
                 Some(cents) => Cow::Owned(cents.to_string()),
                 None => Cow::Borrowed(cell(*c)),
             },
-            Compute::Date(c) => self.date(cell(*c), flags),
-            Compute::DateOnly(c) => {
+            Compute::Date(c, order, source) => {
                 let raw = cell(*c);
-                match normalise::date(raw, self.date_order, self.timezone) {
+                match self.read_date(("Date", raw), *order, *source, flags) {
+                    Some(d) => Cow::Owned(d.utc),
+                    None => Cow::Borrowed(raw),
+                }
+            }
+            Compute::DateOnly(c, order, source) => {
+                let raw = cell(*c);
+                match self.read_date(("Pledge Expected Date", raw), *order, *source, flags) {
                     Some(d) => Cow::Owned(normalise::ymd(d.local_date)),
                     None => Cow::Borrowed(raw),
                 }
@@ -783,25 +912,56 @@ impl Mapping {
         }
     }
 
-    fn date<'a>(&self, raw: &'a str, flags: &mut Vec<String>) -> Cow<'a, str> {
-        match normalise::date(raw, self.date_order, self.timezone) {
-            Some(date) => {
-                if self.flag_ambiguous
-                    && let Some(other) = date.other_reading
-                {
-                    flags.push(format!(
-                        "Date {:?} is ambiguous: read as {} (date_order = \"{}\"), it could also \
-                         be {}",
-                        raw.trim(),
-                        normalise::ymd(date.local_date),
-                        self.date_order.as_str(),
-                        normalise::ymd(other)
-                    ));
-                }
-                Cow::Owned(date.utc)
+    /// Reads a date in its column's `order`. An ambiguous one is flagged unless the file
+    /// decided the order; one only the other order can read is read so, and flagged,
+    /// unless the pipeline set the order (then it stays as written, for the validator).
+    fn read_date(
+        &self,
+        (field, raw): (&str, &str),
+        order: DateOrder,
+        source: OrderSource,
+        flags: &mut Vec<String>,
+    ) -> Option<normalise::ParsedDate> {
+        let first = |order: DateOrder| match order {
+            DateOrder::Mdy => "month-first",
+            DateOrder::Dmy => "day-first",
+        };
+        if let Some(date) = normalise::date(raw, order, self.timezone) {
+            if let Some(other) = date.other_reading
+                && self.flag_ambiguous
+                && source != OrderSource::Evidence
+                // Pledge Expected Date has never been flagged for ambiguity.
+                && field == "Date"
+            {
+                let why = match source {
+                    OrderSource::Set => format!("date_order = \"{}\"", order.as_str()),
+                    _ => "month-first: nothing in the file says which order".into(),
+                };
+                flags.push(format!(
+                    "Date {:?} is ambiguous: read as {} ({why}), it could also be {}",
+                    raw.trim(),
+                    normalise::ymd(date.local_date),
+                    normalise::ymd(other)
+                ));
             }
-            None => Cow::Borrowed(raw),
+            return Some(date);
         }
+        if source == OrderSource::Set {
+            return None;
+        }
+        let other = match order {
+            DateOrder::Mdy => DateOrder::Dmy,
+            DateOrder::Dmy => DateOrder::Mdy,
+        };
+        let date = normalise::date(raw, other, self.timezone)?;
+        flags.push(format!(
+            "{field} {:?} can only be {} ({}), unlike the column's other dates, read {}",
+            raw.trim(),
+            first(other),
+            normalise::ymd(date.local_date),
+            first(order)
+        ));
+        Some(date)
     }
 }
 

@@ -306,6 +306,28 @@ fn number(s: &str) -> Option<u32> {
     s.parse().ok()
 }
 
+/// The two leading numbers of a numeric date written with the year last (`17.03.2025`,
+/// `3/4/25 10:30`) and whether it is dotted: the evidence of a column's day/month order.
+/// `None` for every other form (ISO, month names, serials), which needs no order.
+#[must_use]
+pub fn day_month_numbers(raw: &str) -> Option<(u32, u32, bool)> {
+    let s = raw.trim();
+    if s.is_empty() || excel_serial(s).is_some() {
+        return None;
+    }
+    let (date_part, _) = split_date(s);
+    let mut parts = date_part
+        .split(['/', '-', '.', ' ', ','])
+        .filter(|p| !p.is_empty());
+    let (Some(a), Some(b), Some(c), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return None;
+    };
+    year(c)?;
+    Some((number(a)?, number(b)?, date_part.contains('.')))
+}
+
 /// Parses the date part; also returns the other reading of an ambiguous numeric date.
 fn parse_date(s: &str, order: DateOrder) -> Option<(NaiveDate, Option<NaiveDate>)> {
     let mut parts = s.split(['/', '-', '.', ' ', ',']).filter(|p| !p.is_empty());

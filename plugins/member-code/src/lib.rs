@@ -112,6 +112,7 @@ impl Transform for MemberCode {
 
     fn prepare(
         columns: &[String],
+        _samples: &Batch,
         params: &Params,
         ctx: &Context,
     ) -> Result<(Self, TransformPlan), Error> {

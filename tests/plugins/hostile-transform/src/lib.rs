@@ -37,6 +37,7 @@ impl Transform for HostileTransform {
 
     fn prepare(
         columns: &[String],
+        _samples: &Batch,
         params: &Params,
         _: &Context,
     ) -> Result<(Self, TransformPlan), Error> {

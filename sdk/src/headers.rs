@@ -6,6 +6,9 @@
 //! zip) and a table of synonyms seen in CRM and spreadsheet exports. A name that is none of
 //! those but close to one in spelling is a guess whose confidence stays below the default
 //! threshold, so it is shown with a warning and not applied until the pipeline confirms it.
+//!
+//! The `mapping` transform plans from it, and the `excel` source ranks a workbook's sheets
+//! and header rows by it, so both agree on what a header of the template looks like.
 
 /// Where a source column can go: a template field, or a part of a composite field.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -44,10 +47,10 @@ impl AddressPart {
     ];
 
     /// The name of the part as an output column (and in `columns`): one of
-    /// [`sluice_sdk::ADDRESS_PART_FIELDS`], the names the host stores parts under.
+    /// [`crate::ADDRESS_PART_FIELDS`], the names the host stores parts under.
     #[must_use]
     pub fn name(self) -> &'static str {
-        let [line1, line2, city, state, zip] = sluice_sdk::ADDRESS_PART_FIELDS;
+        let [line1, line2, city, state, zip] = crate::ADDRESS_PART_FIELDS;
         match self {
             AddressPart::Line1 => line1,
             AddressPart::Line2 => line2,
@@ -95,6 +98,10 @@ pub struct HeaderMatch {
     /// Why, in words.
     pub reason: String,
 }
+
+/// The confidence from which a match is certain (the `mapping` plugin's default
+/// `min_confidence`): synonyms (0.95) pass, guesses by spelling (at most 0.85) do not.
+pub const DEFAULT_MIN_CONFIDENCE: f64 = 0.9;
 
 /// Confidence of a header equal to a target's name.
 pub const EXACT: f64 = 1.0;
