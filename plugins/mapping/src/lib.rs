@@ -351,8 +351,19 @@ fn plan_columns(
             values::decide(header.clone(), values::vote(samples, i)).map(|m| (i, m, header))
         })
         .collect();
-    // Best first; the earlier column wins a tie.
-    auto.sort_by(|(a, ma, _), (b, mb, _)| mb.confidence.total_cmp(&ma.confidence).then(a.cmp(b)));
+    // Columns whose header is certain of their field first (values alone never take a
+    // field from a column named for it: a `Created` column of dates before `Activity
+    // Date`), then the most confident; the earlier column wins a tie.
+    let named_for = |m: &headers::HeaderMatch, h: &Option<headers::HeaderMatch>| {
+        h.as_ref()
+            .is_some_and(|h| h.target == m.target && h.confidence >= min_confidence)
+    };
+    auto.sort_by(|(a, ma, ha), (b, mb, hb)| {
+        named_for(mb, hb)
+            .cmp(&named_for(ma, ha))
+            .then(mb.confidence.total_cmp(&ma.confidence))
+            .then(a.cmp(b))
+    });
     let taken_by = |plans: &[ColumnPlan], target: Target| {
         plans
             .iter()
@@ -373,9 +384,7 @@ fn plan_columns(
             m = h.clone();
             taken = None;
         }
-        let by_header = header
-            .as_ref()
-            .is_some_and(|h| h.target == m.target && h.confidence >= min_confidence);
+        let by_header = named_for(&m, &header);
         // Two columns whose headers are each certain to be the same field: importing either
         // one silently would drop the other's values. Several Notes columns are common and
         // harmless (the others stay listed, and `unmapped = "notes"` keeps them).
