@@ -536,7 +536,7 @@ fn workbooks_as_exported_import_the_same_from_every_format_with_no_sheet_named()
             warnings(&result)[..2],
             [
                 "read sheet \"Export\", whose header looks most like the template's (the \
-                 workbook's sheets: \"Summary\" (1 point(s), starting row 1: \"Region\", \
+                 workbook's sheets: \"Summary\" (0 point(s), starting row 1: \"Region\", \
                  \"Calls\", \"Pledged\"), \"Export\" (17 point(s), starting row 1: \"Spring \
                  appeal: all interactions\")); set `sheet` to choose another",
                 "skipped 3 row(s) above the header (row 5); set `header_row` to choose another row",

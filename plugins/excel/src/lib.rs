@@ -37,6 +37,8 @@ pub const MAX_WORKBOOK_BYTES: usize = 100 * 1024 * 1024;
 const HEADER_SCAN_ROWS: usize = 50;
 /// Title rows skipped at most before the header.
 const MAX_TITLE_ROWS: usize = 10;
+/// The least [`header_score`] that makes a row the header whatever the rows around it.
+const MIN_HEADER_SCORE: usize = 2;
 /// Cells with an error value named in warnings before the rest are only counted.
 const MAX_ERROR_CELLS_NAMED: usize = 10;
 
@@ -674,7 +676,7 @@ struct Sheet {
     /// a CSV they are not rows and are not counted.
     rows: Vec<(u32, Vec<Cell>)>,
     /// The row (index into `rows`) among the first whose cells name the most template
-    /// fields, and its [`header_score`]; `None` when no row names any.
+    /// fields, and its [`header_score`]; `None` when none scores [`MIN_HEADER_SCORE`].
     header: Option<(usize, usize)>,
 }
 
@@ -696,10 +698,13 @@ impl Sheet {
                     .then_some((number, cells))
             })
             .collect();
+        // Among the rows a header may be (title rows are skipped at most MAX_TITLE_ROWS),
+        // and only when it names two fields or an identifying one: a data row holding one
+        // word that happens to be a field's name ("St", "Email") is not a header.
         let mut header: Option<(usize, usize)> = None;
-        for (i, (_, cells)) in rows.iter().enumerate().take(HEADER_SCAN_ROWS) {
+        for (i, (_, cells)) in rows.iter().enumerate().take(MAX_TITLE_ROWS + 1) {
             let score = header_score(cells);
-            if score > header.map_or(0, |(_, s)| s) {
+            if score >= MIN_HEADER_SCORE && score > header.map_or(0, |(_, s)| s) {
                 header = Some((i, score));
             }
         }
