@@ -7,7 +7,9 @@
 //! from the store on demand through a bounded cache, so memory does not grow with the
 //! store's contacts beyond their keys.
 
-use std::collections::HashMap;
+use std::collections::hash_map::Entry;
+
+use rustc_hash::FxHashMap as HashMap;
 
 use crate::store::{self, ImportTx};
 
@@ -26,9 +28,10 @@ pub(super) struct ContactIndex {
     /// Contacts by the 64-bit hash of a key, not the key: a store of a million contacts has
     /// millions of keys, and a hash collision only adds a candidate, which the matcher scores.
     /// Keys of one contact (an email, a phone: most keys) map to it directly, without the
-    /// list a shared key needs; a key is in `single` or in `many`, never both.
-    single: HashMap<u64, i64>,
-    many: HashMap<u64, Vec<i64>>,
+    /// list a shared key needs: see [`Posting`]. One map, so a key costs one lookup.
+    postings: HashMap<u64, Posting>,
+    /// The lists of the keys shared by several contacts, indexed by [`Posting::list`].
+    lists: Vec<Vec<i64>>,
     /// Fields of contacts met, created or changed lately; `older` is the previous
     /// generation: when `recent` is full it becomes `older`, and an entry found there moves
     /// back, so the contacts met often stay while one-offs go. Any other contact's fields
@@ -45,6 +48,31 @@ pub(super) struct ContactIndex {
 /// Contacts' fields kept in each generation of [`ContactIndex`]'s cache: the crowded name
 /// blocks' first contacts and the import's recent contacts, a few MB.
 const FIELDS_CACHED: usize = 32_768;
+
+/// Where one key's contacts are: a contact id (ids are positive) or, negated and less one,
+/// the index of a list in [`ContactIndex::lists`]: eight bytes a key, the size of an id.
+#[derive(Clone, Copy)]
+struct Posting(i64);
+
+impl Posting {
+    fn one(id: i64) -> Option<Self> {
+        (id >= 0).then_some(Self(id))
+    }
+
+    fn list(index: usize) -> Self {
+        // Fewer lists than keys, so fewer than i64::MAX: the conversion cannot fail.
+        Self(-1 - i64::try_from(index).unwrap_or(i64::MAX - 1))
+    }
+
+    /// The id, or the index of the list.
+    fn get(self) -> Result<i64, usize> {
+        if self.0 >= 0 {
+            Ok(self.0)
+        } else {
+            Err(usize::try_from(-1 - self.0).unwrap_or(usize::MAX))
+        }
+    }
+}
 
 /// A contact's nine fields in one allocation: the text of all of them and where each ends.
 #[derive(Clone, PartialEq, Eq)]
@@ -149,24 +177,30 @@ impl ContactIndex {
 
     fn index_keys(&mut self, id: i64, keys: &[String]) {
         for key in keys {
-            let hash = key_hash(key);
-            if let Some(ids) = self.many.get_mut(&hash) {
-                // Only the first ids of a key are ever candidates; one more marks it
-                // capped. Bounding the list keeps indexing a large store linear.
-                if ids.len() <= CANDIDATES_PER_KEY && !ids.contains(&id) {
-                    ids.push(id);
+            match self.postings.entry(key_hash(key)) {
+                Entry::Vacant(v) => {
+                    v.insert(Posting::one(id).unwrap_or_else(|| {
+                        self.lists.push(vec![id]);
+                        Posting::list(self.lists.len() - 1)
+                    }));
                 }
-                continue;
-            }
-            match self.single.entry(hash) {
-                std::collections::hash_map::Entry::Vacant(v) => {
-                    v.insert(id);
-                }
-                std::collections::hash_map::Entry::Occupied(o) if *o.get() == id => {}
-                std::collections::hash_map::Entry::Occupied(o) => {
-                    let first = o.remove();
-                    self.many.insert(hash, vec![first, id]);
-                }
+                Entry::Occupied(mut o) => match o.get().get() {
+                    Ok(first) if first == id => {}
+                    Ok(first) => {
+                        self.lists.push(vec![first, id]);
+                        o.insert(Posting::list(self.lists.len() - 1));
+                    }
+                    Err(list) => {
+                        if let Some(ids) = self.lists.get_mut(list) {
+                            // Only the first ids of a key are ever candidates; one more
+                            // marks it capped. Bounding the list keeps indexing a large
+                            // store linear.
+                            if ids.len() <= CANDIDATES_PER_KEY && !ids.contains(&id) {
+                                ids.push(id);
+                            }
+                        }
+                    }
+                },
             }
         }
     }
@@ -176,7 +210,7 @@ impl ContactIndex {
     pub(super) fn reserve(&mut self, contacts: usize) {
         // Most contacts have an email and a phone and an address key of their own; name
         // keys are shared.
-        self.single.reserve(contacts.saturating_mul(3));
+        self.postings.reserve(contacts.saturating_mul(3));
     }
 
     /// The variants of contact `id` (see [`ContactIndex::add_variant`]).
@@ -195,11 +229,10 @@ impl ContactIndex {
     pub(super) fn candidates(&mut self, keys: &[String]) -> Vec<i64> {
         let mut postings: Vec<&[i64]> = Vec::with_capacity(keys.len());
         for key in keys {
-            let hash = key_hash(key);
-            let found = match self.many.get(&hash) {
-                Some(ids) => Some(ids.as_slice()),
-                None => self.single.get(&hash).map(std::slice::from_ref),
-            };
+            let found = self.postings.get(&key_hash(key)).map(|p| match p.get() {
+                Ok(_) => std::slice::from_ref(&p.0),
+                Err(list) => self.lists.get(list).map_or(&[][..], Vec::as_slice),
+            });
             match found {
                 // Too common to tell anyone apart (see `CANDIDATES_PER_KEY`).
                 Some(ids) if ids.len() > CANDIDATES_PER_KEY => self.capped_lookups += 1,
@@ -215,12 +248,11 @@ impl ContactIndex {
 /// native tests see the candidates the host would hand it.
 pub(super) use sluice_sdk::rank;
 
-/// The hash a key is indexed by: SipHash with fixed keys, so it is the same in every run.
+/// The hash a key is indexed by: a fast hash with no random state, so it is the same in
+/// every run. Nothing depends on its order (see [`rank`]); a collision only adds a candidate.
 fn key_hash(key: &str) -> u64 {
-    use std::hash::{DefaultHasher, Hash, Hasher};
-    let mut h = DefaultHasher::new();
-    key.hash(&mut h);
-    h.finish()
+    use std::hash::{BuildHasher, BuildHasherDefault};
+    BuildHasherDefault::<rustc_hash::FxHasher>::default().hash_one(key)
 }
 
 /// What to do with one record.

@@ -4,7 +4,8 @@
 //! `data/LICENSE-nicknames.txt`), and which spellings are given names at all (that list's
 //! names and the 1990 US Census first names in `data/given-names.txt`, public domain).
 
-use std::collections::HashMap;
+// A fast hash with no random state: the keys are the matcher's own normalised values.
+use rustc_hash::FxHashMap as HashMap;
 
 /// The vendored list: `name1,relationship,name2` lines, `name2` a nickname of `name1`.
 const LIST: &str = include_str!("../data/nicknames.csv");
@@ -40,8 +41,8 @@ impl FirstNames {
     /// Reads the vendored lists.
     #[must_use]
     pub fn load() -> Self {
-        let mut ids: HashMap<&str, u32> = HashMap::new();
-        let mut formal: HashMap<String, Vec<u32>> = HashMap::new();
+        let mut ids: HashMap<&str, u32> = HashMap::default();
+        let mut formal: HashMap<String, Vec<u32>> = HashMap::default();
         for line in LIST.lines().skip(1) {
             let mut parts = line.split(',');
             let (Some(name), Some(_), Some(nick)) = (parts.next(), parts.next(), parts.next())

@@ -23,7 +23,8 @@ pub mod first_names;
 pub mod model;
 pub mod normalise;
 
-use std::collections::HashMap;
+// A fast hash with no random state: the keys are the matcher's own normalised values.
+use rustc_hash::FxHashMap as HashMap;
 use std::rc::Rc;
 
 use sluice_sdk::{
@@ -100,8 +101,20 @@ fn same_cells(joined: &str, c: Contact<'_>) -> bool {
     rest.is_empty()
 }
 
-/// Normalised records kept in each generation of the cache.
-const CACHE_SIZE: usize = 8192;
+/// The first character of `s` (`""` when empty).
+fn first_char(s: &str) -> &str {
+    s.char_indices()
+        .nth(1)
+        .map_or(s, |(end, _)| s.get(..end).unwrap_or(s))
+}
+
+/// Normalised records kept in each generation of the cache. A batch of 512 records brings
+/// up to `MAX_CANDIDATES` candidates each: with generations of 8,192, one or two batches
+/// filled one, and the contacts met again in the next batches (the heads of crowded name
+/// and street blocks, the file's recent contacts) were dropped before they came back;
+/// normalising them again was half of matching's time (`speed`). A generation holding
+/// several batches keeps them, at about 400 bytes a record.
+const CACHE_SIZE: usize = 16_384;
 
 impl Contacts {
     /// A matcher with default settings (what `prepare` builds without parameters).
@@ -116,8 +129,8 @@ impl Contacts {
             employers: Frequencies::default(),
             occupations: Frequencies::default(),
             allow_name_only: false,
-            cache: HashMap::new(),
-            older: HashMap::new(),
+            cache: HashMap::default(),
+            older: HashMap::default(),
             batch_records: Vec::new(),
             batch_contacts: Vec::new(),
         }
@@ -333,28 +346,28 @@ impl Matcher for Contacts {
 
     fn keys(&mut self, record: Contact<'_>, out: &mut Vec<String>) {
         if let Some(email) = normalise::email(record.get(ContactField::Email)) {
-            out.push(format!("e:{email}"));
+            out.push(["e:", &email].concat());
         }
         if let Some(phone) = normalise::phone(record.get(ContactField::Phone)) {
-            out.push(format!("p:{}", normalise::phone_tail(&phone)));
+            out.push(["p:", normalise::phone_tail(&phone)].concat());
         }
         let address = normalise::Address::parse(record.get(ContactField::Address));
         if let Some(a) = &address {
             if let (Some(zip), Some(number)) = (&a.zip, &a.number) {
-                out.push(format!("a:{zip}:{number}"));
+                out.push(["a:", zip, ":", number].concat());
             }
             // A typo in the house number or a missing one still meets the street.
             if let (Some(street), Some(zip)) = (&a.street, &a.zip) {
-                out.push(format!("s:{street}:{zip}"));
+                out.push(["s:", street, ":", zip].concat());
             }
         }
         if is_organisation(record) {
             let org = normalise::organisation(record.get(ContactField::FirstName));
             if !org.is_empty() {
                 for token in normalise::organisation_tokens(&org) {
-                    out.push(format!("t:{token}"));
+                    out.push(["t:", token].concat());
                 }
-                out.push(format!("o:{org}"));
+                out.push(["o:", &org].concat());
             }
             return;
         }
@@ -381,20 +394,18 @@ impl Matcher for Contacts {
             return;
         }
         let first = normalise::name(record.get(ContactField::FirstName));
-        let initial: String = first.chars().take(1).collect();
-        out.push(format!("n:{last}:{initial}"));
+        // Keys are built by `concat`, not `format!`: this runs for every stored contact.
+        let initial = first_char(&first);
+        out.push(["n:", &last, ":", initial].concat());
         let sound = normalise::soundex(&last);
-        out.push(format!("x:{sound}:{initial}"));
+        out.push(["x:", &sound, ":", initial].concat());
         // A typo in the first name's initial, or first and last name swapped, still meets
         // the surname in the same place.
         if let Some(locality) = address.as_ref().and_then(|a| a.locality.as_deref()) {
-            out.push(format!("l:{sound}:{locality}"));
+            out.push(["l:", &sound, ":", locality].concat());
         }
         if !first.is_empty() {
-            out.push(format!(
-                "n:{first}:{}",
-                last.chars().take(1).collect::<String>()
-            ));
+            out.push(["n:", &first, ":", first_char(&last)].concat());
         }
     }
 

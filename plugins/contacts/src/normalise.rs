@@ -301,10 +301,10 @@ const OTHER_WORDS: &[(&str, &str)] = &[
 #[must_use]
 pub fn address_word(word: &str) -> &str {
     // A table lookup, not a scan of the ~250 pairs: every word of every address passes here.
-    static TABLE: std::sync::OnceLock<std::collections::HashMap<&str, &str>> =
+    static TABLE: std::sync::OnceLock<rustc_hash::FxHashMap<&str, &str>> =
         std::sync::OnceLock::new();
     let table = TABLE.get_or_init(|| {
-        let mut t = std::collections::HashMap::new();
+        let mut t = rustc_hash::FxHashMap::default();
         for (long, short) in STREET_SUFFIXES.iter().chain(OTHER_WORDS) {
             // The first pair for a word wins, as in the lists' order.
             t.entry(*long).or_insert(*short);
@@ -325,7 +325,7 @@ const STATES: &[&str] = &[
 
 /// Whether an (abbreviated) address word is a street type of Publication 28 (`st`, `rd`).
 fn is_street_type(word: &str) -> bool {
-    static TYPES: std::sync::OnceLock<std::collections::HashSet<&str>> = std::sync::OnceLock::new();
+    static TYPES: std::sync::OnceLock<rustc_hash::FxHashSet<&str>> = std::sync::OnceLock::new();
     TYPES
         .get_or_init(|| STREET_SUFFIXES.iter().map(|(_, short)| *short).collect())
         .contains(word)
@@ -357,8 +357,9 @@ fn is_unit_word(word: &str) -> bool {
 /// locality, state and postal code, each cleaned and abbreviated per Publication 28.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Address {
-    /// Every word, cleaned and abbreviated, in order.
-    pub words: Vec<String>,
+    /// Every word, cleaned and abbreviated, in order, joined by single spaces: two
+    /// addresses with the same words have the same text.
+    pub text: String,
     /// The house number (`"12b"`), if any.
     pub number: Option<String>,
     /// The postal code: 4 or 5 digits at the end (the ZIP5 of a ZIP+4).
@@ -378,47 +379,59 @@ pub struct Address {
 impl Address {
     /// Parses and normalises a one-line address (parts separated by commas or not);
     /// `None` when it is blank.
+    ///
+    /// Words are borrowed from each segment's cleaned text (or are the static
+    /// abbreviations) until a part is found: this runs for every stored contact an import
+    /// keys and every candidate it scores, so it allocates only the parts it keeps.
     #[must_use]
     pub fn parse(raw: &str) -> Option<Address> {
-        let mut a = Address::default();
-        // Segments as written ("8 spring range road, jessiefield, villawood, wa 2213"), each
-        // a list of abbreviated words. A leading `3/12` is unit 3 of number 12.
-        let mut segments: Vec<Vec<String>> = Vec::new();
+        let mut unit: Option<&str> = None;
+        // Segments as written ("8 spring range road, jessiefield, villawood, wa 2213"),
+        // cleaned. A leading `3/12` is unit 3 of number 12.
+        let mut cleaned: Vec<String> = Vec::new();
         for part in raw.split([',', '\n', ';']) {
             let part = part.trim();
             let part = match part.split_once('/') {
-                Some((unit, rest))
-                    if !unit.is_empty()
-                        && unit.len() <= 5
-                        && unit.chars().all(|c| c.is_ascii_alphanumeric())
+                Some((u, rest))
+                    if !u.is_empty()
+                        && u.len() <= 5
+                        && u.chars().all(|c| c.is_ascii_alphanumeric())
                         && rest.starts_with(|c: char| c.is_ascii_digit()) =>
                 {
-                    a.unit = Some(unit.to_ascii_lowercase());
+                    unit = Some(u);
                     rest
                 }
                 _ => part,
             };
-            let cleaned = clean(&part.replace('#', " apt "));
-            if cleaned.is_empty() {
-                continue;
+            let c = if part.contains('#') {
+                clean(&part.replace('#', " apt "))
+            } else {
+                clean(part)
+            };
+            if !c.is_empty() {
+                cleaned.push(c);
             }
-            segments.push(
-                cleaned
-                    .split(' ')
-                    .map(|w| address_word(w).to_string())
-                    .collect(),
-            );
         }
-        if segments.is_empty() {
+        if cleaned.is_empty() {
             return None;
         }
-        a.words = segments.iter().flatten().cloned().collect();
+        let mut a = Address {
+            unit: unit.map(str::to_ascii_lowercase),
+            ..Address::default()
+        };
+        // Each segment a list of abbreviated words.
+        let mut segments: Vec<Vec<&str>> = cleaned
+            .iter()
+            .map(|c| c.split(' ').map(address_word).collect())
+            .collect();
+        let words: Vec<&str> = segments.iter().flatten().copied().collect();
+        a.text = words.join(" ");
         // The postal code: the last word of 4 or 5 digits that is not the first word (the
         // ZIP5 of a ZIP+4).
         let all_digits = |w: &str, n: usize| w.len() == n && w.bytes().all(|c| c.is_ascii_digit());
-        let zip_at = (1..a.words.len()).rev().find(|&i| {
-            let w = a.words.get(i).map_or("", String::as_str);
-            let plus4 = all_digits(w, 4) && a.words.get(i - 1).is_some_and(|p| all_digits(p, 5));
+        let zip_at = (1..words.len()).rev().find(|&i| {
+            let w = words.get(i).copied().unwrap_or("");
+            let plus4 = all_digits(w, 4) && words.get(i - 1).is_some_and(|p| all_digits(p, 5));
             (all_digits(w, 5) || all_digits(w, 4)) && !plus4
         });
         // The postal code and the state before it come off the end of their segment.
@@ -427,18 +440,15 @@ impl Address {
             for seg in &mut segments {
                 if zip_at < seen + seg.len() {
                     let i = zip_at - seen;
-                    a.zip = Some(seg.remove(i));
+                    a.zip = Some(seg.remove(i).to_string());
                     // A ZIP+4's four digits follow it.
-                    if seg
-                        .get(i)
-                        .is_some_and(|w| w.len() == 4 && w.chars().all(|c| c.is_ascii_digit()))
-                    {
+                    if seg.get(i).is_some_and(|w| all_digits(w, 4)) {
                         seg.remove(i);
                     }
-                    if i > 0 && seg.get(i - 1).is_some_and(|w| STATES.contains(&w.as_str())) {
-                        a.state = Some(seg.remove(i - 1));
-                    } else if seg.get(i).is_some_and(|w| STATES.contains(&w.as_str())) {
-                        a.state = Some(seg.remove(i));
+                    if i > 0 && seg.get(i - 1).is_some_and(|w| STATES.contains(w)) {
+                        a.state = Some(seg.remove(i - 1).to_string());
+                    } else if seg.get(i).is_some_and(|w| STATES.contains(w)) {
+                        a.state = Some(seg.remove(i).to_string());
                     }
                     break;
                 }
@@ -448,52 +458,48 @@ impl Address {
         if a.state.is_none()
             && let Some(last) = segments.last_mut()
             && last.len() > 1
-            && last.last().is_some_and(|w| STATES.contains(&w.as_str()))
+            && last.last().is_some_and(|w| STATES.contains(w))
         {
-            a.state = last.pop();
+            a.state = last.pop().map(str::to_string);
         }
         // A unit on a line of its own ("Apartment 4B") or after the street.
+        let unit_like = |u: &str| u.chars().any(|c| c.is_ascii_digit()) || u.len() <= 2;
         for seg in &mut segments {
             if let Some(i) = seg.iter().position(|w| is_unit_word(w))
-                && let Some(u) = seg.get(i + 1)
-                && (u.chars().any(|c| c.is_ascii_digit()) || u.len() <= 2)
+                && seg.get(i + 1).is_some_and(|u| unit_like(u))
                 && i + 2 == seg.len()
             {
-                a.unit = seg.pop();
+                a.unit = seg.pop().map(str::to_string);
                 seg.pop();
             }
         }
         segments.retain(|s| !s.is_empty());
         // The street's segment: the one with the house number, else the first of several.
-        let digit = |w: &String| w.starts_with(|c: char| c.is_ascii_digit());
+        let digit = |w: &&str| w.starts_with(|c: char| c.is_ascii_digit());
         let street_at = segments
             .iter()
             .position(|seg| seg.iter().take(3).any(digit))
             .or((segments.len() > 1).then_some(0));
-        let mut rest: Vec<String> = Vec::new();
+        let mut rest: Vec<&str> = Vec::new();
         if let Some(i) = street_at {
             let seg = segments.remove(i);
             let mut words = seg.into_iter().peekable();
-            let mut street: Vec<String> = Vec::new();
+            let mut street: Vec<&str> = Vec::new();
+            let mut street_type: Option<&str> = None;
             while let Some(w) = words.next() {
-                if is_unit_word(&w) {
-                    if let Some(u) =
-                        words.next_if(|u| u.chars().any(|c| c.is_ascii_digit()) || u.len() <= 2)
-                    {
-                        a.unit = Some(u);
+                if is_unit_word(w) {
+                    if let Some(u) = words.next_if(|u| unit_like(u)) {
+                        a.unit = Some(u.to_string());
                     }
-                } else if a.number.is_none()
-                    && street.is_empty()
-                    && w.starts_with(|c: char| c.is_ascii_digit())
-                {
-                    a.number = Some(w);
-                } else if a.street_type.is_none()
+                } else if a.number.is_none() && street.is_empty() && digit(&w) {
+                    a.number = Some(w.to_string());
+                } else if street_type.is_none()
                     && !street.is_empty()
-                    && is_street_type(&w)
+                    && is_street_type(w)
                     && words.peek().is_none_or(|n| !is_street_type(n))
                 {
-                    a.street_type = Some(w);
-                } else if a.street_type.is_some() {
+                    street_type = Some(w);
+                } else if street_type.is_some() {
                     // Words after the street type: the locality, when written on one line.
                     rest.push(w);
                 } else {
@@ -501,15 +507,17 @@ impl Address {
                 }
             }
             // A street type run into the name ("blameycrescent", a keying slip) is split off.
-            if a.street_type.is_none()
+            if street_type.is_none()
                 && let Some(last) = street.last_mut()
                 && let Some((long, short)) = STREET_SUFFIXES.iter().find(|(long, _)| {
                     long.len() >= 4 && last.len() >= long.len() + 3 && last.ends_with(long)
                 })
             {
-                last.truncate(last.len() - long.len());
-                a.street_type = Some((*short).to_string());
+                let whole: &str = last;
+                *last = whole.get(..whole.len() - long.len()).unwrap_or(whole);
+                street_type = Some(*short);
             }
+            a.street_type = street_type.map(str::to_string);
             if !street.is_empty() {
                 a.street = Some(street.join(" "));
             }
@@ -561,12 +569,6 @@ impl Address {
             }
         }
         (number_at, None)
-    }
-
-    /// The words joined by spaces: the address as compared.
-    #[must_use]
-    pub fn text(&self) -> String {
-        self.words.join(" ")
     }
 }
 
@@ -735,11 +737,11 @@ mod tests {
     fn addresses_use_publication_28_abbreviations() {
         let a = Address::parse("123 North Main Street, Apartment 4B, Springfield IL 62704-1234")
             .unwrap();
-        assert_eq!(a.text(), "123 n main st apt 4b springfield il 62704 1234");
+        assert_eq!(a.text, "123 n main st apt 4b springfield il 62704 1234");
         assert_eq!(a.number.as_deref(), Some("123"));
         assert_eq!(a.zip.as_deref(), Some("62704"));
         let b = Address::parse("123 N. Main St. #4B Springfield, IL 62704").unwrap();
-        assert_eq!(b.text(), "123 n main st apt 4b springfield il 62704");
+        assert_eq!(b.text, "123 n main st apt 4b springfield il 62704");
         for (long, short) in [
             ("avenue", "ave"),
             ("boulevard", "blvd"),
