@@ -50,5 +50,19 @@ fn speed_benchmark_runs_on_10k_rows() {
     ] {
         let line = json.lines().find(|l| l.contains(run)).unwrap();
         assert!(!line.contains("\"peak_rss_mb\": null"), "{line}");
+        // Each import's own phases, from its report, in the JSON and in the phase table
+        // (µs per row and share: four cells with a `%` each).
+        for phase in ["hash", "prepare", "load", "commit"] {
+            assert!(
+                line.contains(&format!("\"{phase}\": ")),
+                "{phase} not in {line}"
+            );
+        }
+        assert!(
+            stdout
+                .lines()
+                .any(|l| l.starts_with(&format!("| {run} | ")) && l.matches('%').count() == 4),
+            "no phase row for {run} in {stdout}"
+        );
     }
 }

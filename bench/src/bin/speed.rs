@@ -120,7 +120,12 @@ struct Figure {
     name: String,
     seconds: f64,
     peak_rss_mb: Option<f64>,
+    /// The import's own phases (`timings_ms` of its `--json` report), in milliseconds.
+    phases: Vec<(String, f64)>,
 }
+
+/// The phases of an import, as its report times them.
+const PHASES: [&str; 4] = ["hash", "prepare", "load", "commit"];
 
 fn run() -> Result<()> {
     let o = options()?;
@@ -167,6 +172,7 @@ fn run() -> Result<()> {
             name: "sqlite3 .import (reference)".into(),
             seconds: s,
             peak_rss_mb: None,
+            phases: Vec::new(),
         });
     }
     let started = Instant::now();
@@ -183,6 +189,7 @@ fn run() -> Result<()> {
         name: "csv crate parse (reference)".into(),
         seconds: started.elapsed().as_secs_f64(),
         peak_rss_mb: None,
+        phases: Vec::new(),
     });
 
     // Warm start: the first import compiles the plugins into the cache; the next ones are
@@ -236,6 +243,7 @@ fn run() -> Result<()> {
         )?;
     }
     println!("\n{table}");
+    println!("{}", phase_table(&figures, o.rows)?);
     println!(
         "warm start of a 10-row import (median of 5): {warm_ms:.0} ms, peak RSS {} MB",
         warm.peak_rss_mb.map_or("–".into(), |m| format!("{m:.0}"))
@@ -271,12 +279,17 @@ fn run() -> Result<()> {
     for (i, f) in figures.iter().enumerate() {
         writeln!(
             json,
-            "    {{\"name\": \"{}\", \"seconds\": {:.4}, \"rows_per_second\": {:.0}, \"peak_rss_mb\": {}, \"ratio_to_sqlite3_import\": {}}}{}",
+            "    {{\"name\": \"{}\", \"seconds\": {:.4}, \"rows_per_second\": {:.0}, \"peak_rss_mb\": {}, \"ratio_to_sqlite3_import\": {}, \"phases_ms\": {{{}}}}}{}",
             f.name,
             f.seconds,
             o.rows as f64 / f.seconds,
             f.peak_rss_mb.map_or("null".into(), |m| format!("{m:.1}")),
             sqlite_seconds.map_or("null".into(), |s| format!("{:.4}", s / f.seconds)),
+            f.phases
+                .iter()
+                .map(|(p, ms)| format!("\"{p}\": {ms:.0}"))
+                .collect::<Vec<_>>()
+                .join(", "),
             if i + 1 < figures.len() { "," } else { "" }
         )?;
     }
@@ -348,7 +361,52 @@ fn import(
         name: String::new(),
         seconds,
         peak_rss_mb: kb.map(|k| k / 1024.0),
+        phases: phases(&out.stdout),
     })
+}
+
+/// The phases' milliseconds in an import's `--json` report (one report per file); none
+/// when the report does not have all of them.
+fn phases(report: &[u8]) -> Vec<(String, f64)> {
+    let Ok(serde_json::Value::Array(reports)) = serde_json::from_slice(report) else {
+        return Vec::new();
+    };
+    let Some(timings) = reports.first().and_then(|r| r.get("timings_ms")) else {
+        return Vec::new();
+    };
+    PHASES
+        .iter()
+        .map(|p| Some(((*p).to_string(), timings.get(p)?.as_f64()?)))
+        .collect::<Option<_>>()
+        .unwrap_or_default()
+}
+
+/// Per import, each phase in µs per row and as a share of the phases' time together: where
+/// the next bottleneck is.
+fn phase_table(figures: &[Figure], rows: usize) -> Result<String> {
+    let mut table = String::new();
+    writeln!(
+        table,
+        "| phase, µs per row (share) | {} |",
+        PHASES.join(" | ")
+    )?;
+    writeln!(table, "|---|{}", "---|".repeat(PHASES.len()))?;
+    for f in figures.iter().filter(|f| !f.phases.is_empty()) {
+        let sum: f64 = f.phases.iter().map(|(_, ms)| ms).sum();
+        let cells: Vec<String> = f
+            .phases
+            .iter()
+            .map(|(_, ms)| {
+                format!(
+                    "{:.1} ({:.0}%)",
+                    ms * 1000.0 / rows.max(1) as f64,
+                    100.0 * ms / sum.max(1.0)
+                )
+            })
+            .collect();
+        writeln!(table, "| {} | {} |", f.name, cells.join(" | "))?;
+    }
+    Ok(table)
 }
 
 /// Writes an interactions file of `rows` rows and returns what each row truly is. With
