@@ -530,46 +530,6 @@ impl Address {
             .or_else(|| (!rest.is_empty()).then(|| rest.join(" ")));
         Some(a)
     }
-
-    /// `(zip, house number)` of a one-line address, as [`Address::parse`] finds them, without
-    /// keeping its words: all a blocking key needs, for every stored contact.
-    #[must_use]
-    pub fn zip_and_number(raw: &str) -> Option<(String, String)> {
-        let cleaned = Self::cleaned(raw)?;
-        let words: Vec<&str> = cleaned.split(' ').map(address_word).collect();
-        let (number_at, zip_at) = Self::locate(&words);
-        let (number, zip) = (words.get(number_at?)?, words.get(zip_at?)?);
-        Some(((*zip).to_string(), (*number).to_string()))
-    }
-
-    /// The address cleaned (`#` read as `apt`), `None` when blank.
-    fn cleaned(raw: &str) -> Option<String> {
-        let cleaned = clean(&raw.replace('#', " apt "));
-        (!cleaned.is_empty()).then_some(cleaned)
-    }
-
-    /// Where the house number is (the first word starting with a digit) and where the postal
-    /// code is (the last word of 4 or 5 digits after it, the ZIP5 of a ZIP+4).
-    fn locate(words: &[&str]) -> (Option<usize>, Option<usize>) {
-        let number_at = words
-            .iter()
-            .position(|w| w.starts_with(|c: char| c.is_ascii_digit()));
-        let all_digits = |w: &str, n: usize| w.len() == n && w.chars().all(|c| c.is_ascii_digit());
-        for (i, w) in words.iter().enumerate().rev() {
-            if Some(i) == number_at {
-                break;
-            }
-            // `62704 1234` (a ZIP+4 once cleaned) keeps the ZIP5.
-            let plus4 = all_digits(w, 4)
-                && i.checked_sub(1)
-                    .and_then(|p| words.get(p))
-                    .is_some_and(|p| all_digits(p, 5));
-            if (all_digits(w, 5) || all_digits(w, 4)) && !plus4 {
-                return (number_at, Some(i));
-            }
-        }
-        (number_at, None)
-    }
 }
 
 /// Legal-form words stripped from organisation names before they are compared.
@@ -754,21 +714,21 @@ mod tests {
             assert_eq!(address_word(long), short);
         }
         assert_eq!(Address::parse("  "), None);
-        // The key parts are the parsed ones, and none without both.
-        for raw in [
-            "123 North Main Street, Apartment 4B, Springfield IL 62704-1234",
-            "12b Elm Rd 9021",
-            "PO Box 7, Springfield",
-            "Main Street 62704",
-            "",
+        // The parts the `a:` blocking key is made of, and none without both.
+        for (raw, zip_and_number) in [
+            (
+                "123 North Main Street, Apartment 4B, Springfield IL 62704-1234",
+                Some(("62704", "123")),
+            ),
+            ("12b Elm Rd 9021", Some(("9021", "12b"))),
+            ("PO Box 7, Springfield", None),
+            ("Main Street 62704", None),
+            ("", None),
         ] {
             let parsed = Address::parse(raw).and_then(|a| Some((a.zip?, a.number?)));
-            assert_eq!(Address::zip_and_number(raw), parsed, "{raw}");
+            let want = zip_and_number.map(|(z, n)| (z.to_string(), n.to_string()));
+            assert_eq!(parsed, want, "{raw}");
         }
-        assert_eq!(
-            Address::zip_and_number("12b Elm Rd 9021"),
-            Some(("9021".to_string(), "12b".to_string()))
-        );
     }
 
     #[test]
