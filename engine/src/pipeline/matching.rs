@@ -251,8 +251,8 @@ pub(super) use sluice_sdk::rank;
 /// The hash a key is indexed by: a fast hash with no random state, so it is the same in
 /// every run. Nothing depends on its order (see [`rank`]); a collision only adds a candidate.
 fn key_hash(key: &str) -> u64 {
-    use std::hash::{BuildHasher, BuildHasherDefault};
-    BuildHasherDefault::<rustc_hash::FxHasher>::default().hash_one(key)
+    use std::hash::BuildHasher;
+    rustc_hash::FxBuildHasher.hash_one(key)
 }
 
 /// What to do with one record.
